@@ -1,0 +1,51 @@
+"""Session: all the work done on one media file (observations and fits per frame).
+
+A plain data object with no Qt: the GUI controller owns one, the CLI and the tests can build and
+save one the same way. See store.py for the file format.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.types import FrameFit, Observation
+
+
+@dataclass
+class Session:
+    """Everything the user made from one media file.
+
+    media_path: the photo, video or frame folder the work belongs to.
+    observations: frame index -> Observation (keypoints, mask) from perception.
+    fits: frame index -> FrameFit (body parameters and vertices) from fitting.
+    settings: JSON-ready choices the results depend on (body model, fit quality, ...).
+    path: where the session was last saved or loaded from (None before the first save).
+    dirty: True when something changed since the last save.
+    """
+
+    media_path: Path
+    observations: dict[int, Observation] = field(default_factory=dict)
+    fits: dict[int, FrameFit] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    path: Path | None = None
+    dirty: bool = False
+
+    def add_observation(self, obs: Observation) -> None:
+        """Store (or replace) the observation of frame ``obs.index``."""
+        self.observations[int(obs.index)] = obs
+        self.dirty = True
+
+    def add_fit(self, fit: FrameFit) -> None:
+        """Store (or replace) the fit of frame ``fit.index``."""
+        self.fits[int(fit.index)] = fit
+        self.dirty = True
+
+    def frame_status(self) -> dict[int, str]:
+        """Frame index -> timeline status: the fit status, or "observed" for detected frames."""
+        status = {i: ("observed" if o.person else "no_person") for i, o in self.observations.items()}
+        status.update({i: f.status for i, f in self.fits.items()})
+        return status
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.observations and not self.fits
