@@ -1,0 +1,192 @@
+"""AnnyBody: the default, freely redistributable body model (Anny, Apache-2.0, ships in its wheel).
+
+Anny's own frame is Z-up, facing -Y, the subject's left at +X, metres. ``ANNY_TO_CANONICAL``
+maps it once into the canonical body frame of core.body.base (y down, facing -z, left at +x).
+Pose: ``body_pose`` holds one axis-angle rotation per joint of ``POSE_JOINTS`` (the major body
+bones; fingers, toes, eyes and twist bones stay at rest), expressed in the canonical frame's axes
+and chained like SMPL's (Anny's "local-ref" parameterization). The rest pose (zero pose) is
+Anny's A-pose: arms about 47 degrees below horizontal, elbows slightly bent.
+Shape: the six Anny phenotypes in [0, 1] (gender 0 male .. 1 female, age, muscle, weight,
+height, proportions). Age 0.5 is a teenager; adults sit near 0.8.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from .base import BodyModel, BodyOutput
+
+#: Anny frame -> canonical frame (rows: canonical x, y, z in Anny coordinates).
+ANNY_TO_CANONICAL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]], np.float32)
+
+#: Bones that body_pose rotates, in order.
+POSE_JOINTS: tuple[str, ...] = (
+    "spine05", "spine04", "spine03", "spine02", "spine01", "neck01", "neck02", "head",
+    "clavicle.L", "upperarm01.L", "lowerarm01.L", "wrist.L",
+    "clavicle.R", "upperarm01.R", "lowerarm01.R", "wrist.R",
+    "upperleg01.L", "lowerleg01.L", "foot.L",
+    "upperleg01.R", "lowerleg01.R", "foot.R",
+)
+
+#: Where each BlazePose landmark sits on Anny: ("coco", label) rows of Anny's COCO keypoint
+#: regressor (surface points), ("vertex", id) single mesh vertices (default topology only), or
+#: ("bone", label) bone heads (joint centres). The weight is how reliably the detector's point
+#: and the body's point are the same anatomical spot (1 good, 0.5 medium, 0.25 low).
+BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
+    ("coco", "nose", 1.0),
+    ("vertex", 7779, 0.5), ("coco", "left_eye", 1.0), ("vertex", 7766, 0.5),
+    ("vertex", 1103, 0.5), ("coco", "right_eye", 1.0), ("vertex", 1090, 0.5),
+    ("coco", "left_ear", 0.5), ("coco", "right_ear", 0.5),
+    ("vertex", 7256, 0.5), ("vertex", 527, 0.5),
+    ("coco", "left_shoulder", 1.0), ("coco", "right_shoulder", 1.0),
+    ("coco", "left_elbow", 1.0), ("coco", "right_elbow", 1.0),
+    ("coco", "left_wrist", 1.0), ("coco", "right_wrist", 1.0),
+    ("bone", "finger5-1.L", 0.25), ("bone", "finger5-1.R", 0.25),
+    ("bone", "finger2-1.L", 0.25), ("bone", "finger2-1.R", 0.25),
+    ("bone", "finger1-2.L", 0.25), ("bone", "finger1-2.R", 0.25),
+    ("coco", "left_hip", 0.5), ("coco", "right_hip", 0.5),
+    ("coco", "left_knee", 1.0), ("coco", "right_knee", 1.0),
+    ("coco", "left_ankle", 1.0), ("coco", "right_ankle", 1.0),
+    ("coco", "left_heel", 1.0), ("coco", "right_heel", 1.0),
+    ("coco", "left_big_toe", 0.5), ("coco", "right_big_toe", 0.5),
+)
+
+#: Mean adult phenotype used to start fits (gender neutral, age ~ adult).
+MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
+#: Spread of plausible adult phenotypes around the mean (for the shape prior).
+PHENOTYPE_STD = np.array([0.35, 0.12, 0.25, 0.25, 0.2, 0.25], np.float32)
+
+
+def _build_anny():
+    """Build Anny once (about 40 s the first time on a machine, then ~0.5 s from its cache)."""
+    try:
+        import warp  # noqa: F401  (silence its banner before anny imports it)
+
+        warp.config.log_level = warp.LOG_WARNING
+        warp.config.quiet = True
+    except Exception:  # noqa: BLE001 - warp is optional, pure-torch skinning is used
+        pass
+    import anny
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return anny, anny.Anny(skinning_method="lbs").to(torch.float32)
+
+
+def anny_cache_dir() -> str:
+    """Where Anny keeps its built model data (ANNY_CACHE_DIR or ~/.cache/anny)."""
+    return os.environ.get("ANNY_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "anny"))
+
+
+class AnnyBody(BodyModel):
+    """Anny wrapped in the BodyModel interface (float32, pure-torch linear blend skinning)."""
+
+    name = "anny"
+
+    def __init__(self, device: torch.device | str = "cpu") -> None:
+        super().__init__(device)
+        anny, model = _build_anny()
+        self.model = model.to(self.device)
+        labels = list(model.bone_labels)
+        self.joint_names = labels
+        self.parents = np.asarray(model.bone_parents, np.int64)
+        self.pose_joint_names = list(POSE_JOINTS)
+        self.shape_names = list(model.phenotype_labels)
+        self.shape_bounds = np.tile(np.array([[0.0, 1.0]], np.float32), (len(self.shape_names), 1))
+        self.faces = model.faces.detach().cpu().numpy().astype(np.int64)
+        self.uvs = model.texture_coordinates.detach().cpu().numpy().astype(np.float32)
+        self.face_uvs = model.face_texture_coordinate_indices.detach().cpu().numpy().astype(np.int64)
+        self._pose_idx = torch.tensor([labels.index(n) for n in POSE_JOINTS], device=self.device)
+        self._C = torch.as_tensor(ANNY_TO_CANONICAL, device=self.device)
+        self._weights = model.dense_vertex_bone_weights.to(self.device, torch.float32)
+
+        # Landmarks = Wv @ vertices[support] + Wj @ joints, both (33, .) dense.
+        coco = anny.KeypointsRegressor.coco(model)
+        coco_w = coco.regression_weights.detach().to(torch.float32).cpu()
+        if coco.is_sparse:
+            dense = torch.zeros(coco_w.shape[0], self.num_vertices)
+            dense.scatter_add_(1, coco.regression_indices.cpu(), coco_w)
+            coco_w = dense
+        wv = torch.zeros(33, self.num_vertices)
+        wj = torch.zeros(33, len(labels))
+        for row, (kind, key, _) in enumerate(BLAZEPOSE_ON_ANNY):
+            if kind == "coco":
+                wv[row] = coco_w[coco.labels.index(key)]
+            elif kind == "vertex":
+                wv[row, int(key)] = 1.0
+            else:
+                wj[row, labels.index(str(key))] = 1.0
+        support = torch.nonzero(wv.abs().sum(0) > 0).squeeze(1)
+        self._lm_support = support.to(self.device)
+        self._lm_wv = wv[:, support].to(self.device)
+        self._lm_wj = wj.to(self.device)
+        self.landmark_weights = np.array([w for _, _, w in BLAZEPOSE_ON_ANNY], np.float32)
+
+    # ---- parameters --------------------------------------------------------------------------
+    def mean_shape(self) -> np.ndarray:
+        return MEAN_PHENOTYPE.copy()
+
+    def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
+        mean = torch.as_tensor(MEAN_PHENOTYPE, device=shape.device)
+        std = torch.as_tensor(PHENOTYPE_STD, device=shape.device)
+        return (((shape - mean) / std) ** 2).sum(-1)
+
+    def pose_prior(self, body_pose: torch.Tensor) -> torch.Tensor:
+        from .anny_limits import anny_pose_prior
+
+        return anny_pose_prior(body_pose)
+
+    def skinning_weights(self) -> torch.Tensor:
+        return self._weights
+
+    # ---- evaluation --------------------------------------------------------------------------
+    def _pose_matrices(self, body_pose: torch.Tensor) -> torch.Tensor:
+        """(B, 104, 4, 4) Anny local-ref deltas; root and unposed bones stay identity."""
+        import roma
+
+        b = body_pose.shape[0]
+        aa_anny = body_pose @ self._C  # canonical-axis rotation vectors -> Anny axes
+        pose = torch.eye(4, dtype=self.dtype, device=self.device).repeat(b, self.num_joints, 1, 1)
+        rot = roma.rotvec_to_rotmat(aa_anny)
+        pose = pose.index_put((torch.arange(b, device=self.device)[:, None].expand(-1, len(POSE_JOINTS)),
+                               self._pose_idx[None].expand(b, -1)),
+                              torch.cat([torch.cat([rot, rot.new_zeros(b, len(POSE_JOINTS), 3, 1)], -1),
+                                         pose[:, :len(POSE_JOINTS), 3:]], -2))
+        return pose
+
+    def forward(self, global_orient, body_pose, shape, transl, *, vertex_ids=None,
+                vertex_offsets=None, extras=None) -> BodyOutput:
+        import roma
+        from anny.skinning.skinning import dense_linear_blend_skinning
+
+        b = max(global_orient.shape[0], body_pose.shape[0], shape.shape[0], transl.shape[0])
+        m = self.model
+        pose_in, pheno, local, face = m.get_tensor_inputs(self._pose_matrices(body_pose), shape,
+                                                           None, None)
+        coeffs = m._get_phenotype_blendshape_coefficients(pheno, local, face)
+        rest = m.get_rest_model(coeffs)
+        transforms, bone_poses = m.get_bone_transforms(pose_in, rest["rest_bone_poses"])
+        transforms = transforms.expand(b, -1, -1, -1)
+        bone_poses = bone_poses.expand(b, -1, -1, -1)
+        rest_v = rest["rest_vertices"].expand(b, -1, -1)
+        if vertex_offsets is not None:
+            rest_v = rest_v + vertex_offsets @ self._C  # canonical offsets -> Anny axes
+
+        ids = self._lm_support if vertex_ids is None else torch.cat([self._lm_support, vertex_ids])
+        if vertex_ids is None:
+            verts_a = dense_linear_blend_skinning(rest_v, self._weights, transforms)
+            lm_verts_a = verts_a[:, self._lm_support]
+        else:
+            both = dense_linear_blend_skinning(rest_v[:, ids], self._weights[ids], transforms)
+            lm_verts_a = both[:, : len(self._lm_support)]
+            verts_a = both[:, len(self._lm_support):]
+        joints_a = bone_poses[..., :3, 3]
+        lm_a = self._lm_wv @ lm_verts_a + self._lm_wj @ joints_a
+
+        rot = roma.rotvec_to_rotmat(global_orient).expand(b, 3, 3) @ self._C  # Anny -> camera
+        root = joints_a[:, :1]
+        to_cam = lambda x: (x - root) @ rot.transpose(1, 2) + transl.expand(b, 3)[:, None]  # noqa: E731
+        return BodyOutput(vertices=to_cam(verts_a), joints=to_cam(joints_a), landmarks=to_cam(lm_a))
