@@ -45,8 +45,8 @@ class VideoSource(FrameSource):
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             cap.release()
-            raise MediaError(f"'{path}' could not be opened as a video (damaged, truncated or an "
-                             "unsupported codec); re-encode it as H.264 MP4, e.g. "
+            raise MediaError(f"'{path}' could not be opened as a video (it is damaged, truncated, "
+                             "has no video frames or uses an unsupported codec); re-encode it as H.264 MP4, e.g. "
                              "'ffmpeg -i IN -c:v libx264 OUT.mp4', or open its frames as a folder.")
         self._cap = cap
         self._next = 0  # index of the frame the next cap.read() returns
