@@ -37,6 +37,7 @@ def test_round_trip_keeps_everything(tmp_path):
         s.add_observation(_observation(i))
     s.add_observation(Observation.empty(3, 30, 40))
     s.add_fit(_fit(7))
+    s.faces = np.array([[0, 1, 2], [2, 3, 0]], np.int64)
     s.add_fit(FrameFit(index=3, status="no_person", camera=Camera.from_fov(30, 40)))
     path = save_session(s)
     assert path == session_path_for(media) and path.name == "clip.mp4.studio.npz"
@@ -53,6 +54,7 @@ def test_round_trip_keeps_everything(tmp_path):
     np.testing.assert_array_equal(f2.params.transl, f.params.transl)
     assert f2.status == "fitted" and f2.error == 2.5 and math.isnan(f2.iou)
     assert back.fits[3].vertices is None and back.fits[3].params is None
+    np.testing.assert_array_equal(back.faces, s.faces)
     assert back.frame_status() == {0: "observed", 3: "no_person", 7: "fitted"}
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from core.types import FrameFit, Observation
 
 
@@ -19,6 +21,8 @@ class Session:
     observations: frame index -> Observation (keypoints, mask) from perception.
     fits: frame index -> FrameFit (body parameters and vertices) from fitting.
     settings: JSON-ready choices the results depend on (body model, fit quality, ...).
+    faces: (F, 3) int64 triangles of the body model the fits use (so a restored session can be
+        drawn and exported without loading the model), or None before the first fit.
     path: where the session was last saved or loaded from (None before the first save).
     dirty: True when something changed since the last save.
     """
@@ -27,6 +31,7 @@ class Session:
     observations: dict[int, Observation] = field(default_factory=dict)
     fits: dict[int, FrameFit] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    faces: np.ndarray | None = None
     path: Path | None = None
     dirty: bool = False
 

@@ -9,6 +9,7 @@ large per-frame item:
     vertices/000012    (V, 3) float32 body vertices, camera frame, metres
     joints/000012      (J, 3) float32 model joints, camera frame, metres
     landmarks/000012   (33, 3) float32 BlazePose points on the body, camera frame, metres
+    topology/faces     (F, 3) int64 triangles of the body model (when a fit exists)
 
 One file means one atomic write: the arrays go to a temporary file in the same folder, which is
 flushed, synced and then renamed over the old file (``os.replace``), so a crash or a full disk
@@ -84,6 +85,8 @@ def save_session(session: Session, path: str | Path | None = None) -> Path:
             value = getattr(fit, kind)
             if value is not None:
                 arrays[_key(kind, index)] = np.asarray(value, np.float32)
+    if session.faces is not None:
+        arrays["topology/faces"] = np.asarray(session.faces, np.int64)
     doc = {
         "format": "human-studio session",
         "version": FORMAT_VERSION,
@@ -130,6 +133,8 @@ def load_session(path: str | Path) -> Session:
                 raise SessionError(f"'{path}' was written by a newer version of the studio; "
                                    "update the program to open it.")
             session = Session(media_path=Path(doc["media_path"]), settings=dict(doc.get("settings", {})))
+            if "topology/faces" in z.files:
+                session.faces = z["topology/faces"].astype(np.int64)
             for rec in doc.get("observations", []):
                 i = int(rec["index"])
                 mkey = _key("mask", i)

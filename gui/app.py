@@ -1,0 +1,47 @@
+"""Start the studio: ``run_gui(argv) -> exit status`` (called by main.py)."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+ORGANISATION = "HumanStudio"
+APPLICATION = "Human Studio"
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists), named so QSettings finds our settings."""
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
+    from gui.style import apply_dark_style
+
+    apply_dark_style(app)
+    return app
+
+
+def create_window(settings: QSettings | None = None):
+    """A MainWindow with Python logging routed to its log panel."""
+    from gui.main_window import MainWindow
+    from gui.widgets.log_panel import QtLogHandler
+
+    window = MainWindow(settings)
+    handler = QtLogHandler()
+    handler.bridge.record.connect(window.log_panel.append)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    window.destroyed.connect(lambda: logging.getLogger().removeHandler(handler))
+    return window
+
+
+def run_gui(argv: list[str]) -> int:
+    """Open the window (with ``argv[0]`` loaded when given) and run the event loop."""
+    paths = [a for a in argv if not a.startswith("-")]
+    app = make_app(argv)
+    window = create_window()
+    window.show()
+    if paths:
+        QTimer.singleShot(0, lambda: window.open_path(paths[0]))
+    return int(app.exec())

@@ -1,0 +1,353 @@
+"""StudioController: owns the open media, the session and the worker; starts jobs.
+
+Lives on the GUI thread and holds no widget: the window subscribes to its signals (views get
+the model, not the other way round). Jobs run on one long-lived worker thread (gui.workers)
+whose ``ModelCache`` keeps the torch models; results come back as queued signals and are stored
+in the ``Session`` right away, so Cancel, an error or closing the window keeps them. After every
+job the session is saved (atomically) beside the media.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+
+from core.errors import MediaError, StudioError
+from core.session import Session, SessionError, load_session, save_session, session_path_for
+from core.types import Frame, FrameFit, Observation, Progress
+from gui import pipeline
+from gui.dialogs.export_dialog import ExportOptions
+from gui.workers import Job, WorkerThread
+
+log = logging.getLogger("studio")
+
+
+class StudioController(QObject):
+    """The studio's state and actions, free of widgets.
+
+    Signals:
+        media_opened(object source)       a FrameSource is open (session reset)
+        frame_ready(object frame)         the current Frame was decoded
+        results_changed(int index)        an observation or fit of frame ``index`` changed (-1: many)
+        busy_changed(bool busy, str name) a job started or ended
+        progress(object Progress)         progress of the running job
+        job_done(str name, bool cancelled)
+        error(str title, str message, str traceback)
+        message(str text, str level)      a line for the log panel
+    """
+
+    media_opened = Signal(object)
+    frame_ready = Signal(object)
+    results_changed = Signal(int)
+    busy_changed = Signal(bool, str)
+    progress = Signal(object)
+    job_done = Signal(str, bool)
+    error = Signal(str, str, str)
+    message = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = None
+        self.session: Session | None = None
+        self.frame: Frame | None = None
+        self.index = 0
+        self.parents: np.ndarray | None = None
+        self.fit_settings = pipeline.FitSettings()
+        self.autosave = True
+        self.job_name = ""
+        self.job_started_at = 0.0
+        self.cancel_requested_at: float | None = None
+        self.last_cancel_latency: float | None = None
+        self._models = pipeline.ModelCache()
+        self.worker = WorkerThread(self._models)
+        r = self.worker.runner
+        r.progress.connect(self._on_progress)
+        r.item.connect(self._on_item)
+        r.finished.connect(self._on_finished)
+        r.failed.connect(self._on_failed)
+
+    # ---- media ------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return bool(self.job_name)
+
+    def open_media(self, path: str | Path) -> bool:
+        """Open a photo, video or folder; on failure the current media stays open.
+
+        returns: True when opened. Errors are reported through ``error``.
+        """
+        if self.busy:
+            self.error.emit("A job is running", f"'{self.job_name}' is still running; press "
+                            "Cancel (Esc) and open the file again when it has stopped.", "")
+            return False
+        try:
+            source = pipeline.open_media(path)
+            if len(source) <= 0:
+                raise MediaError(f"'{path}' holds no frames; open another file.")
+        except StudioError as exc:
+            self._report("Cannot open this file", exc)
+            return False
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure still gets a dialog
+            self._report("Cannot open this file", exc)
+            return False
+        self.save()  # the previous media's work, if any
+        if self.source is not None:
+            self.source.close()
+        self.source = source
+        self.session = Session(media_path=Path(source.path).resolve())
+        self.parents = None
+        self.index = 0
+        self.frame = None
+        self.message.emit(f"Opened {source.path.name}: {source.width}×{source.height}, "
+                          f"{len(source)} frame(s)" + (f" at {source.fps:.3g} fps" if source.fps else ""),
+                          "info")
+        self.media_opened.emit(source)
+        self.show_frame(0)
+        return True
+
+    def saved_session_path(self) -> Path | None:
+        """The session file beside the open media, when one exists."""
+        if self.source is None:
+            return None
+        p = session_path_for(self.source.path)
+        return p if p.is_file() else None
+
+    def restore_session(self, path: str | Path | None = None) -> bool:
+        """Load the session beside the media (or ``path``) into the open media."""
+        path = Path(path) if path else self.saved_session_path()
+        if path is None or self.source is None:
+            return False
+        try:
+            session = load_session(path)
+        except SessionError as exc:
+            self._report("Cannot restore the session", exc)
+            return False
+        session.media_path = Path(self.source.path).resolve()
+        self.session = session
+        s = session.settings
+        self.message.emit(f"Restored {len(session.observations)} detected and {len(session.fits)} "
+                          f"fitted frame(s) from {path.name}", "info")
+        if s.get("body_model"):
+            self.fit_settings.body_model = s["body_model"]
+        self.results_changed.emit(-1)
+        self.show_frame(self.index)
+        return True
+
+    def show_frame(self, index: int) -> None:
+        """Decode frame ``index`` (GUI thread) and emit ``frame_ready``; errors are reported."""
+        if self.source is None:
+            return
+        index = int(min(max(0, index), len(self.source) - 1))
+        try:
+            self.frame = self.source.read(index)
+        except StudioError as exc:
+            self._report("Cannot show this frame", exc)
+            return
+        self.index = index
+        self.frame_ready.emit(self.frame)
+
+    # ---- results of the current frame ---------------------------------------------------------
+    def observation(self, index: int | None = None) -> Observation | None:
+        if self.session is None:
+            return None
+        return self.session.observations.get(self.index if index is None else index)
+
+    def fit(self, index: int | None = None) -> FrameFit | None:
+        if self.session is None:
+            return None
+        return self.session.fits.get(self.index if index is None else index)
+
+    @property
+    def faces(self) -> np.ndarray | None:
+        return None if self.session is None else self.session.faces
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Per-frame plots for the timeline: fit error (px) and joint speed (m/s)."""
+        if self.session is None or self.source is None or not self.session.fits:
+            return {}
+        n = len(self.source)
+        err = np.full(n, np.nan)
+        speed = np.full(n, np.nan)
+        fps = self.source.fps or 1.0
+        for i, f in self.session.fits.items():
+            if 0 <= i < n:
+                err[i] = f.error
+                prev = self.session.fits.get(i - 1)
+                if f.joints is not None and prev is not None and prev.joints is not None \
+                        and prev.joints.shape == f.joints.shape:
+                    speed[i] = float(np.linalg.norm(f.joints - prev.joints, axis=1).mean() * fps)
+        return {"error px": err, "joint speed": speed}
+
+    # ---- jobs -------------------------------------------------------------------------------------
+    def _start(self, name: str, run) -> bool:
+        if self.source is None:
+            self.error.emit("Nothing to work on", "Open a photo or a video first (File > Open).", "")
+            return False
+        if self.busy:
+            self.message.emit(f"'{self.job_name}' is still running; wait or press Cancel.", "warning")
+            return False
+        self.job_name = name
+        self.job_started_at = time.monotonic()
+        self.cancel_requested_at = None
+        self.busy_changed.emit(True, name)
+        self.message.emit(f"{name}…", "info")
+        self.worker.runner.submit(Job(name, run))
+        return True
+
+    def detect(self, all_frames: bool = False) -> bool:
+        """Detect keypoints and the person mask on the current frame or on every frame."""
+        indices = list(range(len(self.source))) if (all_frames and self.source) else [self.index]
+        return self._start("Detect all frames" if all_frames else "Detect frame",
+                           pipeline.detect_job(self.source.path if self.source else Path(), indices))
+
+    def fit_frames(self, all_frames: bool = False) -> bool:
+        """Fit the body to the current frame, or to every frame not fitted yet."""
+        if self.source is None or self.session is None:
+            return self._start("Fit", None)
+        if all_frames:
+            indices = [i for i in range(len(self.source)) if i not in self.session.fits]
+            if not indices:
+                self.message.emit("Every frame is fitted already.", "info")
+                return False
+        else:
+            indices = [self.index]
+        s = self.fit_settings
+        self.session.settings.update({"body_model": s.body_model, "quality": s.quality})
+        run = pipeline.fit_job(self.source.path, dict(self.session.observations), indices, s)
+        return self._start("Fit all frames" if all_frames else "Fit frame", run)
+
+    def cancel(self) -> None:
+        """Ask the running job to stop; what it finished is kept."""
+        if self.busy and self.cancel_requested_at is None:
+            self.cancel_requested_at = time.monotonic()
+            self.message.emit(f"Cancelling '{self.job_name}'…", "warning")
+            self.worker.runner.cancel()
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        self.progress.emit(p)
+
+    @Slot(object)
+    def _on_item(self, item: object) -> None:
+        if self.session is None:
+            return
+        if isinstance(item, Observation):
+            self.session.add_observation(item)
+            self.results_changed.emit(item.index)
+        elif isinstance(item, FrameFit):
+            self.session.add_fit(item)
+            self.results_changed.emit(item.index)
+        elif isinstance(item, pipeline.BodyMesh):
+            if self.session.faces is None or not np.array_equal(self.session.faces, item.faces):
+                self.session.faces = item.faces
+            self.parents = item.parents
+
+    def _end_job(self, cancelled: bool) -> str:
+        name = self.job_name
+        self.job_name = ""
+        if self.cancel_requested_at is not None:
+            self.last_cancel_latency = time.monotonic() - self.cancel_requested_at
+            self.message.emit(f"'{name}' stopped {self.last_cancel_latency:.2f} s after Cancel; "
+                              "the finished frames were kept.", "warning")
+        self.save()
+        self.busy_changed.emit(False, name)
+        return name
+
+    @Slot(str, object, bool)
+    def _on_finished(self, name: str, result: object, cancelled: bool) -> None:
+        elapsed = time.monotonic() - self.job_started_at
+        name = self._end_job(cancelled)
+        if not cancelled:
+            self.message.emit(f"{name} finished in {elapsed:.1f} s.", "info")
+        self.results_changed.emit(-1)
+        self.job_done.emit(name, cancelled)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, tb: str) -> None:
+        name = self._end_job(False)
+        self.results_changed.emit(-1)
+        self.error.emit(f"{name} failed", message, tb)
+        self.job_done.emit(name, False)
+
+    # ---- saving and export ------------------------------------------------------------------------
+    def save(self, path: str | Path | None = None, force: bool = False) -> Path | None:
+        """Save the session (atomically) when it changed; returns the path or None."""
+        if self.session is None or (not force and not (self.session.dirty and self.autosave)
+                                    and path is None):
+            return None
+        if self.session.is_empty and not force and path is None:
+            return None
+        try:
+            written = save_session(self.session, path)
+        except SessionError as exc:
+            self._report("Cannot save the session", exc)
+            return None
+        self.session.dirty = False
+        self.message.emit(f"Session saved to {written}", "info")
+        return written
+
+    def fitted_indices(self) -> list[int]:
+        if self.session is None:
+            return []
+        return sorted(i for i, f in self.session.fits.items() if f.vertices is not None)
+
+    def export(self, options: ExportOptions) -> list[Path]:
+        """Write OBJ file(s) (and parameter files) for the current frame or every fitted frame.
+
+        returns: the files written. raises: StudioError with what to do when there is nothing
+        to export or the folder cannot be written.
+        """
+        faces = self.faces
+        indices = self.fitted_indices() if options.all_frames else [self.index]
+        fits = [self.fit(i) for i in indices]
+        if faces is None or not fits or any(f is None or f.vertices is None for f in fits):
+            raise StudioError("This frame has no fitted body yet; press Fit frame (F) first, "
+                              "then export.")
+        base = Path(options.path)
+        if base.suffix.lower() != ".obj":
+            base = base.with_suffix(".obj")
+        written: list[Path] = []
+        try:
+            for f in fits:
+                path = base.with_name(f"{base.stem}_{f.index:06d}.obj") if options.all_frames else base
+                verts = pipeline.upright(f.vertices) if options.orientation == "upright" else f.vertices
+                written.append(pipeline.write_obj(path, verts, faces))
+                if options.params and f.params is not None:
+                    f.params.save_npz(path.with_suffix(".npz"))
+                    f.params.save_json(path.with_suffix(".json"))
+                    written += [path.with_suffix(".npz"), path.with_suffix(".json")]
+        except OSError as exc:
+            raise StudioError(f"Cannot write '{base}' ({exc.strerror or exc}); choose a folder "
+                              "you can write to.") from exc
+        self.message.emit(f"Exported {len(fits)} mesh(es) to {base.parent}", "info")
+        return written
+
+    # ---- lifetime ---------------------------------------------------------------------------------
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Cancel the job, stop the worker thread (never terminate), keep and save every result."""
+        self.cancel()
+        stopped = self.worker.stop(timeout_s)
+        # deliver results the worker emitted while we waited, so none is lost
+        QCoreApplication.sendPostedEvents(self, 0)
+        if self.busy:
+            self._end_job(True)
+        else:
+            self.save()
+        if stopped:
+            self._models.close()
+        else:
+            log.warning("the worker thread did not stop within %.0f s", timeout_s)
+        if self.source is not None:
+            self.source.close()
+
+    def _report(self, title: str, exc: BaseException) -> None:
+        import traceback
+
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = str(exc) if isinstance(exc, StudioError) else (
+            f"An unexpected error happened ({type(exc).__name__}: {exc}); your work is kept. "
+            "The details are in the log panel.")
+        self.error.emit(title, text, tb)

@@ -1,0 +1,63 @@
+"""ExportDialog: where and how to export the body (current frame or every frame, orientation,
+parameters)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget)
+
+
+@dataclass
+class ExportOptions:
+    """path: the OBJ file (a sequence numbers it: name_000012.obj). orientation: "camera" (the
+    fit's camera frame, y down) or "upright" (y up, the subject facing +z). all_frames: every
+    fitted frame as a numbered sequence. params: also write body parameters (.npz and .json)."""
+
+    path: Path
+    orientation: str = "upright"
+    all_frames: bool = False
+    params: bool = True
+
+
+class ExportDialog(QDialog):
+    def __init__(self, default_path: Path, can_sequence: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export OBJ")
+        self.path = QLineEdit(str(default_path))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        holder = QWidget()
+        holder.setLayout(row)
+        self.scope = QComboBox()
+        self.scope.addItem("Current frame", False)
+        self.scope.addItem("Every fitted frame (numbered OBJ sequence)", True)
+        self.scope.model().item(1).setEnabled(can_sequence)
+        self.orientation = QComboBox()
+        self.orientation.addItem("Upright world (y up)", "upright")
+        self.orientation.addItem("Camera frame (as fitted, y down)", "camera")
+        self.params = QCheckBox("Also save body parameters (.npz and .json)")
+        self.params.setChecked(True)
+        form = QFormLayout(self)
+        form.addRow("File", holder)
+        form.addRow("Frames", self.scope)
+        form.addRow("Orientation", self.orientation)
+        form.addRow("", self.params)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(560, 0)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export OBJ", self.path.text(), "OBJ (*.obj)")
+        if path:
+            self.path.setText(path if path.lower().endswith(".obj") else path + ".obj")
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(Path(self.path.text()), self.orientation.currentData(),
+                             bool(self.scope.currentData()), self.params.isChecked())

@@ -1,0 +1,244 @@
+"""The one place where the GUI meets the core pipeline's APIs.
+
+Every core call the window makes goes through this module, so when a core stage lands or
+changes its signature only this file changes. Jobs here are ``JobFunction``s for
+gui.workers.JobRunner: they run on the worker thread, open their own FrameSource (a video is
+never shared with the scrubbing GUI thread), take models from the worker-owned ``ModelCache``
+and yield ``Progress`` and partial results in the core generator protocol.
+
+Stages that have not landed yet are probed with ``importlib`` and reported as unavailable with a
+sentence instead of failing at import time.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import cv2
+import numpy as np
+
+from core.errors import Cancelled, StudioError
+from core.progress import CancelToken
+from core.types import Camera, FrameFit, Observation, Progress
+
+
+def _optional(module: str) -> Any | None:
+    """The module when it exists and imports, else None (stages land one by one)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+
+
+# ---- media ----------------------------------------------------------------------------------
+def open_media(path: str | Path):
+    """A core.media FrameSource for a photo, video or frame folder (raises MediaError)."""
+    from core.media import open_source
+
+    return open_source(path)
+
+
+# ---- results that are not core types -------------------------------------------------------
+@dataclass
+class BodyMesh:
+    """Topology of the body model a fit job used, sent once to the GUI thread.
+
+    name: body model name. faces: (F, 3) int64 triangle indices. parents: (J,) int joint parents
+    (-1 for the root), for drawing joints as a skeleton in the 3D viewer.
+    """
+
+    name: str
+    faces: np.ndarray
+    parents: np.ndarray | None = None
+
+
+def fitting_available() -> bool:
+    """True when core.fitting and core.body provide what "Fit" needs."""
+    fitting, body = _optional("core.fitting"), _optional("core.body")
+    return (fitting is not None and hasattr(fitting, "fit_frames")
+            and body is not None and hasattr(body, "load_body_model"))
+
+
+# ---- models (worker thread only) -----------------------------------------------------------
+class ModelCache:
+    """Models owned by the worker thread: built on first use, kept for the window's lifetime."""
+
+    def __init__(self) -> None:
+        self._detectors: dict[str, Any] = {}
+        self._bodies: dict[tuple, Any] = {}
+
+    def detector(self, mode: str):
+        if mode not in self._detectors:
+            from core.perception.blazepose import PoseDetector
+
+            self._detectors[mode] = PoseDetector(mode=mode)
+        return self._detectors[mode]
+
+    def has_body(self, name: str, model_dir: str | None, device: str | None) -> bool:
+        return (name, model_dir, device) in self._bodies
+
+    def body(self, name: str, model_dir: str | None, device: str | None):
+        key = (name, model_dir, device)
+        if key not in self._bodies:
+            from core.body import load_body_model
+
+            self._bodies[key] = load_body_model(name=name, model_dir=model_dir, device=device)
+        return self._bodies[key]
+
+    def close(self) -> None:
+        for det in self._detectors.values():
+            try:
+                det.close()
+            except Exception:  # noqa: BLE001 - closing must not stop shutdown
+                pass
+        self._detectors.clear()
+
+
+# ---- jobs -----------------------------------------------------------------------------------
+def detect_job(media_path: Path, indices: list[int]):
+    """JobFunction: keypoints and mask for ``indices``; yields Progress and Observation."""
+
+    def run(models: ModelCache, cancel: CancelToken) -> Iterator:
+        from core.perception.detect import detect_frames
+
+        source = open_media(media_path)
+        try:
+            mode = "image" if source.kind == "image" else "video"
+            detector = models.detector(mode)
+            detector.reset()
+            observations = {}
+            try:
+                for progress, obs in detect_frames(source, indices, cancel=cancel, detector=detector):
+                    observations[obs.index] = obs
+                    yield obs
+                    yield progress
+            except Cancelled:
+                pass
+            return observations
+        finally:
+            source.close()
+
+    return run
+
+
+@dataclass
+class FitSettings:
+    """What a fit job needs from the side panel. quality: "fast", "balanced" or "best"."""
+
+    body_model: str = "anny"
+    model_dir: str | None = None
+    device: str | None = None
+    quality: str = "balanced"
+
+
+def fit_job(media_path: Path, observations: dict[int, Observation], indices: list[int],
+            settings: FitSettings):
+    """JobFunction: detect the frames that have no observation yet, then fit the body to each.
+
+    yields: Progress, Observation (new detections), BodyMesh (once), FrameFit per frame.
+    """
+
+    def run(models: ModelCache, cancel: CancelToken) -> Iterator:
+        if not fitting_available():
+            raise StudioError("Body fitting is not available in this version yet; the keypoints "
+                              "and masks can still be detected (Detect frame / Detect all).")
+        from core.fitting import FitConfig, fit_frames
+
+        obs = dict(observations)
+        missing = [i for i in indices if i not in obs]
+        if missing:
+            new = yield from detect_job(media_path, missing)(models, cancel)
+            obs.update(new or {})
+            if cancel.cancelled:
+                return []
+        if not models.has_body(settings.body_model, settings.model_dir, settings.device):
+            yield Progress("body", 0, 1, "Building the body model (first run only)…")
+        body = models.body(settings.body_model, settings.model_dir, settings.device)
+        yield BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),
+                       np.asarray(getattr(body, "parents", None)) if getattr(body, "parents", None)
+                       is not None else None)
+        source = open_media(media_path)
+        try:
+            config = FitConfig(quality=settings.quality)
+            fits: list[FrameFit] = []
+            try:
+                gen = fit_frames(source, obs, body, [i for i in indices if i in obs], config,
+                                 cancel=cancel)
+                while True:
+                    try:
+                        out = next(gen)
+                    except StopIteration:
+                        break
+                    for part in (out if isinstance(out, tuple) else (out,)):
+                        if isinstance(part, FrameFit):
+                            fits.append(part)
+                        yield part
+            except Cancelled:
+                pass
+            return fits
+        finally:
+            source.close()
+
+    return run
+
+
+# ---- drawing and export (GUI thread, numpy only) -------------------------------------------
+BODY_RGB = (90, 170, 255)
+
+
+def body_layer(vertices: np.ndarray, faces: np.ndarray, camera: Camera,
+               color: tuple[int, int, int] = BODY_RGB, alpha: float = 0.6) -> np.ndarray:
+    """(H, W, 4) uint8 RGBA layer of the body drawn as seen by ``camera``; transparent elsewhere.
+
+    vertices: (V, 3) float32, camera frame, metres. faces: (F, 3) int64.
+    Uses core.render.overlay.draw_body when present (shaded); else a flat silhouette.
+    """
+    h, w = camera.height, camera.width
+    overlay = _optional("core.render.overlay")
+    if overlay is not None and hasattr(overlay, "draw_body"):
+        black = np.zeros((h, w, 3), np.uint8)
+        drawn = overlay.draw_body(black, vertices, faces, camera, color=color, alpha=1.0)
+        cover = drawn.max(axis=2) > 0
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[..., :3] = drawn
+        rgba[..., 3] = np.where(cover, int(alpha * 255), 0)
+        return rgba
+    uv = camera.project(vertices)
+    front = vertices[:, 2] > 1e-3
+    tri = faces[front[faces].all(axis=1)]
+    pts = np.round(uv[tri]).astype(np.int32)
+    rgba = np.zeros((h, w, 4), np.uint8)
+    cover = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(cover, list(pts.reshape(-1, 3, 1, 2)), 255)
+    rgba[cover > 0] = (*color, int(alpha * 255))
+    return rgba
+
+
+def upright(vertices: np.ndarray) -> np.ndarray:
+    """Camera-frame vertices (x right, y down, z forward) turned to an upright world frame
+    (y up, the subject facing +z): a 180° turn about x. (V, 3) float32, metres."""
+    mesh_io = _optional("core.export.mesh_io")
+    if mesh_io is not None and hasattr(mesh_io, "camera_to_upright"):
+        return np.asarray(mesh_io.camera_to_upright(vertices), np.float32)
+    v = np.asarray(vertices, np.float32).copy()
+    v[:, 1:] *= -1.0
+    return v
+
+
+def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
+    """Write one OBJ mesh (core.export.mesh_io.write_obj when present, else trimesh)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mesh_io = _optional("core.export.mesh_io")
+    if mesh_io is not None and hasattr(mesh_io, "write_obj"):
+        mesh_io.write_obj(path, vertices, faces)
+        return path
+    import trimesh
+
+    mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), np.asarray(faces), process=False)
+    path.write_text(trimesh.exchange.obj.export_obj(mesh, include_normals=False))
+    return path

@@ -1,0 +1,1 @@
+"""Widgets of the studio window, each in its own file."""

@@ -1,0 +1,131 @@
+"""The thin Qt adapter over the core job-generator protocol (see core/progress.py).
+
+One ``JobRunner`` lives in one long-lived ``QThread`` for the whole session of the window, so the
+torch models it loads (detector, body model) are built once and stay on that thread. The GUI
+thread submits a ``Job``; the runner drives the job's generator and turns each ``yield`` into a
+signal. Cancel sets a ``CancelToken`` that the core checks between steps; nothing is ever
+terminated. Every exception is caught and reported through ``failed`` (the window shows it).
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.errors import Cancelled, StudioError
+from core.progress import CancelToken
+from core.types import Progress
+
+#: A job body: called on the worker thread with the runner's model cache and a cancel token;
+#: returns a core job generator (yields Progress / partial results, returns the final value).
+JobFunction = Callable[[Any, CancelToken], Iterator]
+
+
+@dataclass
+class Job:
+    """A unit of work for the runner. name: short label shown in the status bar."""
+
+    name: str
+    run: JobFunction
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+class JobRunner(QObject):
+    """Runs one job at a time on its own thread and reports through signals.
+
+    Signals (emitted on the worker thread, delivered queued to GUI-thread slots):
+        started(str name), progress(Progress), item(object partial result),
+        finished(str name, object final value, bool cancelled), failed(str message, str traceback).
+    """
+
+    started = Signal(str)
+    progress = Signal(object)
+    item = Signal(object)
+    finished = Signal(str, object, bool)
+    failed = Signal(str, str)
+    _submit = Signal(object)
+
+    def __init__(self, models: Any) -> None:
+        super().__init__()
+        self.models = models  # touched only on the worker thread once started
+        self._current: Job | None = None
+        self._submit.connect(self._run)
+
+    # -- called from the GUI thread ----------------------------------------------------------
+    def submit(self, job: Job) -> None:
+        """Queue ``job`` to run on the worker thread."""
+        self._current = job
+        self._submit.emit(job)
+
+    def cancel(self) -> None:
+        """Ask the running job to stop at its next step (thread-safe)."""
+        job = self._current
+        if job is not None:
+            job.cancel.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    # -- worker thread -----------------------------------------------------------------------
+    @Slot(object)
+    def _run(self, job: Job) -> None:
+        self.started.emit(job.name)
+        result = None
+        try:
+            gen = job.run(self.models, job.cancel)
+            while True:
+                try:
+                    out = next(gen)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                if isinstance(out, Progress):
+                    self.progress.emit(out)
+                else:
+                    self.item.emit(out)
+                if job.cancel.cancelled:
+                    gen.close()  # stop at once; partial items were already emitted
+                    break
+        except Cancelled:
+            job.cancel.cancel()
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the window
+            self._current = None
+            if isinstance(exc, StudioError):
+                message = str(exc)
+            else:
+                message = (f"'{job.name}' stopped because of an unexpected error "
+                           f"({type(exc).__name__}: {exc}). The results finished so far were "
+                           "kept; the details are in the log panel.")
+            self.failed.emit(message, traceback.format_exc())
+            return
+        self._current = None
+        self.finished.emit(job.name, result, job.cancel.cancelled)
+
+
+class WorkerThread(QObject):
+    """Owns the long-lived QThread and its JobRunner; stops them cleanly."""
+
+    def __init__(self, models: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("studio-worker")
+        self.runner = JobRunner(models)
+        self.runner.moveToThread(self.thread)
+        self.thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """Cancel the running job, end the thread's event loop and wait for it.
+
+        returns: True when the thread ended within ``timeout_s``. Never terminates it.
+        """
+        self.runner.cancel()
+        self.thread.quit()
+        deadline = time.monotonic() + timeout_s
+        while not self.thread.wait(100):
+            if time.monotonic() > deadline:
+                return False
+        return True
