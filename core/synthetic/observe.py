@@ -1,0 +1,170 @@
+"""Synthetic BlazePose-like observations of a posed body: what the detector would report.
+
+Keypoints are the body's 33 landmarks projected by the camera, with pixel noise, confidences
+that drop for points on the far side of the body (face in back views, the far arm and leg in
+side views) and outside the image, random dropouts (confidence 0, position off), and optional
+left/right swaps (the classic detector failure on back views). The 3D landmarks are given as
+BlazePose gives them: origin at the hip midpoint, axes parallel to the camera, metres, noisy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.body.params import BodyParams
+from core.types import BLAZEPOSE_FLIP, NUM_KEYPOINTS, Camera, Observation
+
+_FLIP = np.asarray(BLAZEPOSE_FLIP)
+#: Which landmarks belong to the face (0-10), the subject's left (odd >= 11) and right (even).
+FACE = np.arange(11)
+LEFT = np.arange(11, NUM_KEYPOINTS, 2)
+RIGHT = np.arange(12, NUM_KEYPOINTS, 2)
+
+
+@dataclass
+class NoiseConfig:
+    """Detector imperfections.
+
+    noise_px: std of the Gaussian noise on visible keypoints, pixels (tripled on occluded ones).
+    dropout: probability per keypoint of a miss (confidence 0, position 30 px off).
+    swap_prob: probability per observation of swapping every left/right pair.
+    landmark_noise_m: std of the noise on the 3D landmarks, metres (doubled along depth).
+    """
+
+    noise_px: float = 3.0
+    dropout: float = 0.05
+    swap_prob: float = 0.0
+    landmark_noise_m: float = 0.02
+
+
+def visibility(rotation: np.ndarray, transl: np.ndarray) -> np.ndarray:
+    """(B, 33) float64 in [0, 1]: how visible each landmark is from the camera, from the body's
+    orientation alone (1 seen, 0 hidden behind the body).
+
+    rotation: (B, 3, 3) canonical -> camera; transl: (B, 3) root in the camera frame, metres.
+    """
+    view = transl / np.linalg.norm(transl, axis=-1, keepdims=True)      # camera -> body ray
+    facing = np.einsum("bi,bi->b", -rotation[:, :, 2], -view)           # 1: faces the camera
+    left_away = np.einsum("bi,bi->b", rotation[:, :, 0], view)          # 1: left side away
+    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    vis = np.ones((len(view), NUM_KEYPOINTS))
+    vis[:, FACE] = sig(8.0 * (facing + 0.15))[:, None]
+    vis[:, LEFT] = sig(8.0 * (0.45 - left_away))[:, None]
+    vis[:, RIGHT] = sig(8.0 * (0.45 + left_away))[:, None]
+    vis[:, 7] = sig(8.0 * (0.6 - left_away))   # an ear shows in profile and back views
+    vis[:, 8] = sig(8.0 * (0.6 + left_away))
+    return vis
+
+
+def synthesize_keypoints(landmarks: np.ndarray, rotation: np.ndarray, transl: np.ndarray,
+                         intrinsics: np.ndarray, rng: np.random.Generator,
+                         noise: NoiseConfig | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched detector simulation.
+
+    landmarks: (B, 33, 3) true landmarks in the camera frame, metres.
+    rotation: (B, 3, 3) body orientation (canonical -> camera); transl: (B, 3) root, metres.
+    intrinsics: (B, 6) fx, fy, cx, cy, width, height.
+    Returns (keypoints2d (B, 33, 3) float32 px + confidence, landmarks3d (B, 33, 3) float32
+    hip-centred camera-parallel metres, swapped (B,) bool).
+    """
+    cfg = noise or NoiseConfig()
+    lm = np.asarray(landmarks, np.float64)
+    b = lm.shape[0]
+    fx, fy, cx, cy, w, h = (intrinsics[:, i:i + 1] for i in range(6))
+    z = np.clip(lm[..., 2], 1e-3, None)
+    uv = np.stack([fx * lm[..., 0] / z + cx, fy * lm[..., 1] / z + cy], -1)
+    vis = visibility(rotation, transl)
+    conf_seen = rng.uniform(0.8, 1.0, (b, NUM_KEYPOINTS))
+    conf_hidden = rng.uniform(0.03, 0.5, (b, NUM_KEYPOINTS))
+    conf = vis * conf_seen + (1 - vis) * conf_hidden
+    inside = (uv[..., 0] >= 0) & (uv[..., 0] <= w - 1) & (uv[..., 1] >= 0) & (uv[..., 1] <= h - 1)
+    conf = np.where(inside, conf, conf * 0.15)
+    sigma = cfg.noise_px * (1.0 + 2.0 * (1.0 - vis))
+    uv = uv + rng.standard_normal(uv.shape) * sigma[..., None]
+    drop = rng.random((b, NUM_KEYPOINTS)) < cfg.dropout
+    uv = uv + np.where(drop[..., None], rng.normal(0.0, 30.0, uv.shape), 0.0)
+    conf = np.where(drop, 0.0, conf)
+
+    hip = (lm[:, 23] + lm[:, 24]) / 2
+    rel = lm - hip[:, None]
+    rel = rel + rng.standard_normal(rel.shape) * cfg.landmark_noise_m * np.array([1.0, 1.0, 2.0])
+
+    kp = np.concatenate([uv, conf[..., None]], -1)
+    swapped = rng.random(b) < cfg.swap_prob
+    kp[swapped] = kp[swapped][:, _FLIP]
+    rel[swapped] = rel[swapped][:, _FLIP]
+    return kp.astype(np.float32), rel.astype(np.float32), swapped
+
+
+@dataclass
+class SyntheticTruth:
+    """What a synthetic observation was made from.
+
+    params: the body's BodyParams (camera frame). camera: the Camera.
+    vertices: (V, 3) float32 mesh, camera frame, metres. joints: (J, 3) float32 model joints.
+    landmarks: (33, 3) float32 exact BlazePose points on the body, camera frame, metres.
+    swapped: True when the keypoints' left and right were swapped on purpose.
+    """
+
+    params: BodyParams
+    camera: Camera
+    vertices: np.ndarray
+    joints: np.ndarray
+    landmarks: np.ndarray
+    swapped: bool = False
+
+
+def render_silhouette(vertices: np.ndarray, faces: np.ndarray, camera: Camera) -> np.ndarray:
+    """(H, W) float32 {0, 1} silhouette of a mesh (vertices (V, 3) camera frame, metres)."""
+    try:
+        from core.render.raster import render_mask
+    except ImportError:  # the renderer is optional here: splat the faces' centres instead
+        return _splat_silhouette(vertices, faces, camera)
+    return render_mask(vertices, faces, camera).astype(np.float32)
+
+
+def _splat_silhouette(vertices: np.ndarray, faces: np.ndarray, camera: Camera) -> np.ndarray:
+    import cv2
+
+    pts = camera.project(np.concatenate([vertices, vertices[faces].mean(1)]))
+    m = np.zeros((camera.height, camera.width), np.uint8)
+    ij = np.round(pts).astype(np.int64)
+    ok = (ij[:, 0] >= 0) & (ij[:, 0] < camera.width) & (ij[:, 1] >= 0) & (ij[:, 1] < camera.height)
+    m[ij[ok, 1], ij[ok, 0]] = 1
+    k = max(3, int(round(camera.width / 150)) | 1)
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return m.astype(np.float32)
+
+
+def synthesize_observation(body, params: BodyParams, camera: Camera, rng: np.random.Generator,
+                           noise_px: float = 3.0, dropout: float = 0.05, swap_prob: float = 0.0,
+                           landmark_noise_m: float = 0.02, *, index: int = 0,
+                           with_mask: bool = True) -> tuple[Observation, SyntheticTruth]:
+    """What BlazePose would report for ``body`` posed by ``params`` and seen by ``camera``.
+
+    Returns an Observation (keypoints2d in pixels with BlazePose-like confidences,
+    landmarks3d hip-centred in metres, the rendered silhouette as mask unless ``with_mask`` is
+    False, bbox around both) and the SyntheticTruth it came from.
+    """
+    import roma
+
+    from core.perception.blazepose import person_bbox
+
+    with torch.no_grad():
+        out = body(**body.tensors(params))
+    verts = out.vertices[0].cpu().numpy()
+    lm = out.landmarks[0].cpu().numpy()
+    R = roma.rotvec_to_rotmat(torch.as_tensor(params.global_orient[None], dtype=torch.float64)).numpy()
+    intr = np.array([[camera.fx, camera.fy, camera.cx, camera.cy, camera.width, camera.height]])
+    kp, lm3d, swapped = synthesize_keypoints(
+        lm[None], R, params.transl[None].astype(np.float64), intr, rng,
+        NoiseConfig(noise_px, dropout, swap_prob, landmark_noise_m))
+    mask = render_silhouette(verts, body.faces, camera) if with_mask else None
+    obs = Observation(index=index, width=camera.width, height=camera.height, person=True,
+                      keypoints2d=kp[0], landmarks3d=lm3d[0], mask=mask,
+                      bbox=person_bbox(kp[0], mask, camera.width, camera.height))
+    truth = SyntheticTruth(params.copy(), camera, verts, out.joints[0].cpu().numpy(), lm,
+                           bool(swapped[0]))
+    return obs, truth
