@@ -21,8 +21,9 @@ def frame_name(index: int) -> str:
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
-    """Write through cv2.imencode + Path.write_bytes so non-ASCII paths work everywhere."""
-    ok, buf = cv2.imencode(".png", image)
+    """Write through cv2.imencode + Path.write_bytes so non-ASCII paths work everywhere.
+    Compression level 1: previews of 1080p video frames write ~3x faster than at the default."""
+    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise MediaError(f"Could not encode '{path}'.")
     path.write_bytes(buf.tobytes())
