@@ -1,0 +1,107 @@
+"""A fast signed distance of a closed mesh on a regular grid: parity voxelization along z
+columns, then Euclidean distance transforms (scipy), about 0.1 s for a body at 1 cm.
+
+Voxelization: every triangle is projected onto the xy lattice of voxel centres; each lattice
+point inside the projection gives one crossing of the surface at the triangle's z there. A
+voxel centre is inside when an odd number of crossings lies in front of it (cumulative sum of
+crossings along z, modulo 2). The lattice is shifted by an irrational fraction of a voxel so no
+lattice point lands exactly on an edge; columns that still end with an odd count (a crossing
+lost or doubled) copy their neighbour's column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt
+
+_JITTER = (1e-4 * np.sqrt(2.0), 1e-4 * np.sqrt(3.0))
+
+
+@dataclass
+class VoxelGrid:
+    """Voxel (i, j, k) has its centre at origin + voxel * (i, j, k), camera frame, metres.
+
+    origin: (3,) float64 centre of voxel (0, 0, 0). voxel: edge length in metres.
+    shape: (nx, ny, nz) voxel counts.
+    """
+
+    origin: np.ndarray
+    voxel: float
+    shape: tuple[int, int, int]
+
+    def centres(self) -> np.ndarray:
+        """(nx, ny, nz, 3) float32 voxel centres, camera frame, metres."""
+        axes = [self.origin[a] + self.voxel * np.arange(n) for a, n in enumerate(self.shape)]
+        return np.stack(np.meshgrid(*axes, indexing="ij"), -1).astype(np.float32)
+
+    def to_points(self, ijk: np.ndarray) -> np.ndarray:
+        """(N, 3) float64 camera-frame points of fractional voxel indices (N, 3)."""
+        return self.origin[None, :] + self.voxel * np.asarray(ijk, np.float64)
+
+
+def voxelize(vertices: np.ndarray, faces: np.ndarray, grid: VoxelGrid) -> np.ndarray:
+    """(nx, ny, nz) bool, True at voxel centres inside the closed mesh.
+
+    vertices: (V, 3) float, same frame as the grid, metres. faces: (F, 3) int, closed mesh.
+    """
+    nx, ny, nz = grid.shape
+    v = (np.asarray(vertices, np.float64) - grid.origin) / grid.voxel
+    v[:, 0] -= _JITTER[0]
+    v[:, 1] -= _JITTER[1]
+    t = v[np.asarray(faces, np.int64)]                              # (F, 3, 3) in voxel units
+    lo = np.ceil(t[:, :, :2].min(1)).astype(np.int64)
+    hi = np.floor(t[:, :, :2].max(1)).astype(np.int64)
+    lo = np.maximum(lo, 0)
+    hi = np.minimum(hi, [nx - 1, ny - 1])
+    cx = np.maximum(hi[:, 0] - lo[:, 0] + 1, 0)
+    cy = np.maximum(hi[:, 1] - lo[:, 1] + 1, 0)
+    count = cx * cy
+    face = np.repeat(np.arange(len(t)), count)
+    off = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    px = lo[face, 0] + off % cx[face]
+    py = lo[face, 1] + off // cx[face]
+    a, b, c = t[face, 0], t[face, 1], t[face, 2]
+    # 2D barycentrics of (px, py) in the projected triangle.
+    d = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w1 = ((px - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (py - a[:, 1])) / d
+        w2 = ((b[:, 0] - a[:, 0]) * (py - a[:, 1]) - (px - a[:, 0]) * (b[:, 1] - a[:, 1])) / d
+    w0 = 1.0 - w1 - w2
+    hit = (d != 0) & (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+    z = w0 * a[:, 2] + w1 * b[:, 2] + w2 * c[:, 2]
+    k = np.clip(np.ceil(z[hit]), 0, nz).astype(np.int64)           # first voxel behind it
+    col = px[hit] * ny + py[hit]
+    crossings = np.bincount(col * (nz + 1) + k, minlength=nx * ny * (nz + 1))
+    crossings = crossings.reshape(nx, ny, nz + 1)
+    parity = np.cumsum(crossings, axis=2) % 2
+    inside = parity[:, :, :nz].astype(bool)
+    odd = parity[:, :, nz].astype(bool)                           # broken columns
+    if odd.any():
+        ii, jj = np.nonzero(odd)
+        src = np.clip(ii - 1, 0, nx - 1)
+        inside[ii, jj] = inside[src, jj] & ~odd[src, jj]
+    return inside
+
+
+def signed_distance(inside: np.ndarray, voxel: float) -> np.ndarray:
+    """(nx, ny, nz) float32 signed distance in metres from a voxelized solid: negative inside,
+    positive outside, +-voxel/2 next to the surface."""
+    d_out = distance_transform_edt(~inside)
+    d_in = distance_transform_edt(inside)
+    return (np.where(inside, 0.5 - d_in, d_out - 0.5) * voxel).astype(np.float32)
+
+
+def main_part_faces(faces: np.ndarray) -> np.ndarray:
+    """The faces of the largest connected part of a mesh (a body without eyeballs and tongue,
+    which would flip the inside test where they overlap the head)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f = np.asarray(faces, np.int64)
+    n = int(f.max()) + 1
+    g = coo_matrix((np.ones(2 * len(f)), (np.r_[f[:, 0], f[:, 1]], np.r_[f[:, 1], f[:, 2]])),
+                   shape=(n, n))
+    _, label = connected_components(g, directed=False)
+    fl = label[f[:, 0]]
+    return f[fl == np.bincount(fl).argmax()]

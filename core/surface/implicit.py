@@ -1,0 +1,94 @@
+"""Implicit mode (PaMIR lineage): an occupancy field around the fitted body, conditioned on the
+body's signed distance and on the person mask, cut by marching cubes.
+
+A point p of a metric voxel grid around the person is inside when both hold:
+- it projects inside the person mask: the mask's signed distance at its pixel, turned into
+  metres at p's depth, is positive;
+- it lies within a band around the body: sdf_body(p) < offset + reach_factor * reach(pixel),
+  where reach is how far (metres) that pixel lies outside the body's own silhouette. On the
+  body's silhouette the band is the clothing offset (a thin layer over the body, so the body's
+  front and back bound the depth); where the mask runs past the body (hair, a skirt, a bag)
+  the band widens just enough for the ray to meet it, giving a rounded volume there.
+The field min(mask term, band - sdf_body), both in metres and positive inside, is continuous,
+so marching cubes places the surface between voxels.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt
+
+from core.render.raster import rasterize
+from core.texture.sampling import sample_bilinear
+from core.types import Camera
+
+from .body_sdf import VoxelGrid, main_part_faces, signed_distance, voxelize
+from .config import ImplicitConfig
+from .grid import PixelGrid
+from .mesh_ops import extract_isosurface
+
+#: Longest side in cells of the 2D grid on which the mask distance and the reach are computed.
+IMAGE_GRID_CELLS = 1024
+
+
+def _volume_bounds(grid2d: PixelGrid, inside2d: np.ndarray, body_vertices: np.ndarray,
+                   camera: Camera, pad: float) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame box (lo, hi) holding the body and the mask's back-projection over the
+    body's depth range, grown by ``pad`` metres."""
+    zlo = float(body_vertices[:, 2].min()) - pad
+    zhi = float(body_vertices[:, 2].max()) + pad
+    jj, ii = np.nonzero(inside2d)
+    u = grid2d.x0 + grid2d.step * np.array([ii.min() - 1, ii.max() + 1], np.float64)
+    v = grid2d.y0 + grid2d.step * np.array([jj.min() - 1, jj.max() + 1], np.float64)
+    xs = np.outer((u - camera.cx) / camera.fx, [zlo, zhi]).ravel()
+    ys = np.outer((v - camera.cy) / camera.fy, [zlo, zhi]).ravel()
+    lo = np.minimum([xs.min(), ys.min(), zlo], body_vertices.min(0) - pad)
+    hi = np.maximum([xs.max(), ys.max(), zhi], body_vertices.max(0) + pad)
+    # The mask limits x and y anyway: no need to extend past its back-projection.
+    lo[:2] = np.maximum(lo[:2], [xs.min(), ys.min()])
+    hi[:2] = np.minimum(hi[:2], [xs.max(), ys.max()])
+    return lo, hi
+
+
+def implicit_surface(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray,
+                     camera: Camera, config: ImplicitConfig,
+                     threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Closed mesh of the clothed person from the fitted body and the person mask.
+
+    mask: (H, W) float soft person mask in [0, 1]. body_vertices: (V, 3) float, camera frame,
+    metres. body_faces: (F, 3) int (closed). camera: intrinsics of the mask's image.
+    returns: vertices (V', 3) float64 camera frame metres, faces (F', 3) int64 outward.
+    """
+    bv = np.asarray(body_vertices, np.float64)
+    m = np.asarray(mask, np.float32) >= threshold
+    # 2D terms on a pixel grid over the mask: signed distance to the mask outline and the
+    # distance to the body's silhouette, both in pixels.
+    ys, xs = np.nonzero(m)
+    box = max(np.ptp(xs) if len(xs) else 1, np.ptp(ys) if len(ys) else 1) + 1
+    grid2d = PixelGrid.around(m, camera, max(1.0, box / IMAGE_GRID_CELLS), pad_cells=4)
+    mask_sdf = grid2d.mask_sdf(m) * grid2d.step                     # pixels
+    inside2d = mask_sdf > 0
+    body2d = rasterize(bv, body_faces, grid2d.camera).mask
+    reach_px = (distance_transform_edt(~body2d) * grid2d.step).astype(np.float32)
+    reach_px = np.where(inside2d, reach_px, 0.0).astype(np.float32)
+    z_body = float(np.median(bv[:, 2]))
+    reach_max_m = float(reach_px.max()) * z_body / camera.fx
+    pad = min(config.clothing_offset + config.reach_factor * reach_max_m, config.max_reach)
+    pad = max(pad, config.clothing_offset) + 0.02
+
+    lo, hi = _volume_bounds(grid2d, inside2d, bv, camera, pad)
+    voxel = float((hi - lo).max()) / config.resolution
+    shape = tuple(int(np.ceil((hi[a] - lo[a]) / voxel)) + 1 for a in range(3))
+    grid = VoxelGrid(lo, voxel, shape)
+
+    sdf_body = signed_distance(voxelize(bv, main_part_faces(body_faces), grid), voxel)
+    p = grid.centres().reshape(-1, 3)
+    uv = camera.project(p)
+    cells = np.stack([(uv[:, 0] - grid2d.x0) / grid2d.step, (uv[:, 1] - grid2d.y0) / grid2d.step], 1)
+    metres_per_px = p[:, 2] / camera.fx
+    far = -float(max(camera.width, camera.height))
+    mask_term = sample_bilinear(mask_sdf, cells, border=far) * metres_per_px
+    reach = sample_bilinear(reach_px, cells, border=0.0) * metres_per_px
+    band = np.minimum(config.clothing_offset + config.reach_factor * reach, config.max_reach)
+    field = np.minimum(mask_term, band - sdf_body.reshape(-1)).reshape(shape)
+    verts, faces = extract_isosurface(field)
+    return grid.to_points(verts), faces
