@@ -84,11 +84,12 @@ def voxelize(vertices: np.ndarray, faces: np.ndarray, grid: VoxelGrid) -> np.nda
     return inside
 
 
-def signed_distance(inside: np.ndarray, voxel: float) -> np.ndarray:
+def signed_distance(inside: np.ndarray, voxel: float, exact_inside: bool = True) -> np.ndarray:
     """(nx, ny, nz) float32 signed distance in metres from a voxelized solid: negative inside,
-    positive outside, +-voxel/2 next to the surface."""
+    positive outside, +-voxel/2 next to the surface. ``exact_inside=False`` skips the second
+    distance transform and sets every inside voxel to -voxel/2 (enough for level sets outside)."""
     d_out = distance_transform_edt(~inside)
-    d_in = distance_transform_edt(inside)
+    d_in = distance_transform_edt(inside) if exact_inside else 1.0
     return (np.where(inside, 0.5 - d_in, d_out - 0.5) * voxel).astype(np.float32)
 
 

@@ -80,7 +80,9 @@ def implicit_surface(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np
     shape = tuple(int(np.ceil((hi[a] - lo[a]) / voxel)) + 1 for a in range(3))
     grid = VoxelGrid(lo, voxel, shape)
 
-    sdf_body = signed_distance(voxelize(bv, main_part_faces(body_faces), grid), voxel)
+    # Only the outside distance matters: the band's level set lies outside the body.
+    sdf_body = signed_distance(voxelize(bv, main_part_faces(body_faces), grid), voxel,
+                               exact_inside=False)
     p = grid.centres().reshape(-1, 3)
     uv = camera.project(p)
     cells = np.stack([(uv[:, 0] - grid2d.x0) / grid2d.step, (uv[:, 1] - grid2d.y0) / grid2d.step], 1)

@@ -21,6 +21,28 @@ from .sampling import sample_bilinear
 from .visibility import depth_buffer, visible_points
 
 
+_LAYOUTS: dict[tuple, tuple] = {}   # (id(uvs), id(face_uvs), size) -> (uvs, face_uvs, texels)
+
+
+def _texels(uvs: np.ndarray, face_uvs: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Texels covered by the layout: y, x (N,) int64, face (N,) int64, barycentric (N, 3)
+    float64. Cached per layout arrays and size (the same body model is baked again and again)."""
+    key = (id(uvs), id(face_uvs), int(size))
+    hit = _LAYOUTS.get(key)
+    if hit is not None and hit[0] is uvs and hit[1] is face_uvs:
+        return hit[2]
+    t = np.asarray(uvs, np.float64)
+    pix = np.stack([t[:, 0] * size - 0.5, (1.0 - t[:, 1]) * size - 0.5, np.ones(len(t))], 1)
+    flat = Camera(1.0, 1.0, 0.0, 0.0, size, size)       # x = X/Z = X: an orthographic raster
+    r = rasterize(pix, face_uvs, flat, barycentric=True)
+    y, x = np.nonzero(r.face >= 0)
+    texels = (y, x, r.face[y, x].astype(np.int64), r.barycentric[y, x].astype(np.float64))
+    if len(_LAYOUTS) >= 4:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = (uvs, face_uvs, texels)
+    return texels
+
+
 class UVBaker:
     """Accumulates colour from frames into a (size, size) texture of a UV layout.
 
@@ -34,13 +56,8 @@ class UVBaker:
         self.faces = np.asarray(faces, np.int64)
         self.size = int(size)
         self.mirror_weight = float(mirror_weight)
-        t = np.asarray(uvs, np.float64)
-        pix = np.stack([t[:, 0] * size - 0.5, (1.0 - t[:, 1]) * size - 0.5, np.ones(len(t))], 1)
-        flat = Camera(1.0, 1.0, 0.0, 0.0, self.size, self.size)       # x = X/Z = X: orthographic
-        r = rasterize(pix, face_uvs, flat, barycentric=True)
-        self.texel_y, self.texel_x = np.nonzero(r.face >= 0)
-        self.texel_face = r.face[self.texel_y, self.texel_x].astype(np.int64)
-        self.texel_bary = r.barycentric[self.texel_y, self.texel_x].astype(np.float64)
+        self.texel_y, self.texel_x, self.texel_face, self.texel_bary = _texels(uvs, face_uvs,
+                                                                               self.size)
         self.color_sum = np.zeros((len(self.texel_face), 3))
         self.weight_sum = np.zeros(len(self.texel_face))
 
@@ -61,10 +78,11 @@ class UVBaker:
         returns: (N,) bool, the texels this view saw.
         """
         v = np.asarray(vertices, np.float64)
-        tri = v[self.faces[self.texel_face]]                            # (N, 3, 3)
-        pts = (self.texel_bary[:, :, None] * tri).sum(1)
-        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-20)
+        ft = v[self.faces]                                              # (F, 3, 3)
+        fn = np.cross(ft[:, 1] - ft[:, 0], ft[:, 2] - ft[:, 0])
+        fn = (fn / np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-20))[self.texel_face]
+        tri = ft[self.texel_face]                                       # (N, 3, 3)
+        pts = np.einsum("nk,nkc->nc", self.texel_bary, tri)
         depth, scale = depth_buffer(v, self.faces, camera)
         seen = visible_points(pts, fn, depth, scale, camera)
         view = -pts / np.maximum(np.linalg.norm(pts, axis=1, keepdims=True), 1e-20)

@@ -1,6 +1,7 @@
 """Which points of a mesh the camera sees: in front of the z-buffer and facing the camera."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from core.render.raster import rasterize
@@ -32,10 +33,13 @@ def visible_points(points: np.ndarray, normals: np.ndarray, depth: np.ndarray, s
     h, w = depth.shape
     x = np.clip(np.rint(uv[:, 0]).astype(np.int64), 0, w - 1)
     y = np.clip(np.rint(uv[:, 1]).astype(np.int64), 0, h - 1)
-    # The nearest depth in a 3x3 neighbourhood, so points on an outline are not lost to rounding.
-    pad = np.pad(depth, 1, constant_values=np.inf)
-    near = np.min(np.stack([pad[y + 1 + dy, x + 1 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]), 0)
-    big = np.maximum(near, np.where(np.isfinite(depth[y, x]), depth[y, x], near))
-    in_front = p[:, 2] <= big + tolerance
+    # Where the pixel itself is empty (a point on the outline), the nearest depth around it.
+    d = depth[y, x]
+    empty = ~np.isfinite(d)
+    if empty.any():
+        near = cv2.erode(np.where(np.isfinite(depth), depth, 1e9).astype(np.float32),
+                         np.ones((3, 3), np.uint8))
+        d = np.where(empty, near[y, x], d)
+    in_front = p[:, 2] <= d + tolerance
     facing = (np.asarray(normals) * -p).sum(1) > 0.0
-    return in_front & facing & np.isfinite(near)
+    return in_front & facing
