@@ -1,0 +1,150 @@
+"""Configuration of sequence fitting and video tracking (nested dataclasses, defaults in code).
+
+Tests and the benchmark shrink these (fewer iterations, shorter windows) instead of patching.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WindowConfig:
+    """How a video is cut into batches that are fitted together."""
+
+    size: int = 24
+    """New frames optimised together in one batch (B = size + context in the batched forward)."""
+    context: int = 3
+    """Frames of the previous window kept fixed at the start of the next one, so velocity and
+    acceleration terms reach across the seam (the overlap)."""
+    iterations: int = 25
+    """Adam steps per window (the regressor's guess is already close)."""
+    lr: float = 0.03
+    """Adam step size of rotations, radians."""
+    lr_transl: float = 0.01
+    """Adam step size of the root translation, metres."""
+
+
+@dataclass
+class EvidenceConfig:
+    """How strongly each frame's observations pull on its body. The terms are core.fitting's
+    (core.fitting.losses), each O(1) for a typical error, so weights read as importances."""
+
+    keypoints2d: float = 1.0
+    """Robust reprojection of the 33 points, in (10 px)^2 for a person 500 px tall."""
+    robust_px: float = 100.0
+    """Geman-McClure scale of a 2D residual, pixels for a person 500 px tall."""
+    landmarks3d: float = 3.0
+    """Limb directions against BlazePose's metric 3D landmarks (1 - cosine per bone)."""
+    interpenetration: float = 50.0
+    """Arms kept out of the torso."""
+    pose_prior: float = 10.0
+    """The body model's joint-limit prior."""
+    pose_l2: float = 0.005
+    """Squared pose magnitude (rad^2): unobserved joints stay near rest."""
+    min_confidence: float = 0.2
+    """Keypoints below this confidence are ignored."""
+
+
+@dataclass
+class SmoothingConfig:
+    """Temporal terms, weighed against the evidence. Residuals are robust (Charbonnier), so a
+    real fast motion costs only linearly and is not smoothed away, while jitter (small
+    accelerations) is damped quadratically."""
+
+    accel: float = 1.0
+    """Weight of joint accelerations (camera frame, all joints; in units of accel_scale)."""
+    accel_scale: float = 0.02
+    """Charbonnier scale of an acceleration, m/frame^2: below it quadratic, above it linear."""
+    velocity: float = 0.01
+    """Weight of squared joint velocities (in units of accel_scale per frame), a weak damping."""
+    transl_accel: float = 1.0
+    """Weight of the root's acceleration (depth jitter is the worst: the camera barely sees it)."""
+
+
+@dataclass
+class FlipConfig:
+    """Left/right label swaps of the detector and sudden 180-degree turns."""
+
+    enabled: bool = True
+    ratio: float = 0.6
+    """A frame's keypoints are relabelled when the swapped labelling is closer to the previous
+    frame by this factor (swapped error < ratio * kept error)."""
+    min_gap: float = 0.08
+    """...and the kept labelling is off by at least this much (person heights, 2D + 3D)."""
+    max_turn_degrees: float = 70.0
+    """A first guess whose orientation turns more than this from the previous frame is replaced
+    by the previous frame's orientation (a body cannot turn that far in one frame)."""
+
+
+@dataclass
+class GapConfig:
+    """Frames without a usable person."""
+
+    min_confidence: float = 0.35
+    """A frame whose mean confidence over the torso and limb keypoints is below this is
+    'low_confidence': its body is interpolated from its neighbours instead of fitted."""
+    max_bridge: int = 90
+    """Longest gap (frames) bridged by interpolation; longer gaps stay 'no_person'."""
+
+
+@dataclass
+class OneEuroConfig:
+    """Optional One-Euro filtering of the 2D keypoints before fitting (Casiez et al. 2012)."""
+
+    enabled: bool = False
+    min_cutoff: float = 1.0
+    """Cutoff frequency (Hz) at rest: lower = smoother when still."""
+    beta: float = 0.05
+    """Speed coefficient: higher = less lag in fast motion (per pixel/s, scaled by person size)."""
+    d_cutoff: float = 1.0
+    """Cutoff frequency (Hz) of the speed estimate."""
+
+
+@dataclass
+class ShapeConfig:
+    """One shape for the whole sequence, estimated from its first confident frames."""
+
+    frames: int = 4
+    """Most confident frames (of the first ones) fitted one by one with core.fitting; the
+    median of their shapes is the sequence's shape, then frozen."""
+    rigid_iterations: int = 30
+    """Rigid-stage steps of those single-frame fits."""
+    iterations: int = 12
+    """Body-stage steps of those single-frame fits."""
+
+
+@dataclass
+class SequenceConfig:
+    """Everything that shapes a sequence fit."""
+
+    window: WindowConfig = field(default_factory=WindowConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    flips: FlipConfig = field(default_factory=FlipConfig)
+    gaps: GapConfig = field(default_factory=GapConfig)
+    one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
+    shape: ShapeConfig = field(default_factory=ShapeConfig)
+    use_regressor: bool = True
+    """Start each window from the temporal regressor's guess (assets/temporal); False starts
+    from the previous frame's body (or the rest pose)."""
+    vertices: bool = True
+    """Fill FrameFit.vertices (the full mesh, needed for overlays and OBJs); False leaves only
+    landmarks and joints (faster)."""
+    threads: int = 0
+    """torch threads while fitting; 0 leaves the process setting alone."""
+
+
+@dataclass
+class TrackConfig:
+    """Video tracking: decode + detect + sequence fit, streaming."""
+
+    sequence: SequenceConfig = field(default_factory=SequenceConfig)
+    every: int = 1
+    """Process every N-th frame."""
+    max_frames: int = 0
+    """Stop after this many processed frames (0: all)."""
+    model_complexity: int = 1
+    """BlazePose model: 0 lite, 1 full."""
+    overlap_threads: bool = True
+    """Fit in a second thread while the next frames are detected (perception and torch both
+    release the GIL, so two cores work at once)."""

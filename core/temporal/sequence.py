@@ -1,0 +1,343 @@
+"""SequenceFitter: every frame of a video fitted together, window by window, streaming.
+
+Frames are pushed one at a time (``push``) and come back as FrameFits once their window has been
+fitted; ``finish`` flushes the rest. Memory is bounded by one window: observations lose their
+masks on entry and only the last ``window.context`` fitted frames are kept as context.
+
+Per frame, on entry: optional One-Euro filtering of the keypoints; left/right label swaps undone
+against the previous frame (flips.py); classification as usable, "low_confidence" or
+"no_person".
+
+Once: one shape for the whole sequence, the median of single-frame fits (core.fitting) of its
+first confident frames, then frozen (LandmarkRig makes the frozen-shape body cheap).
+
+Per window: a first guess per frame (the temporal regressor when its weights are installed, else
+the analytic initializer of core.fitting, taking the orientation hypothesis closest to the
+previous frame and refusing turns faster than ``flips.max_turn_degrees`` per frame), translation
+solved linearly from the keypoints, then a few batched Adam steps of evidence + smoothness
+(window_fit.py). Gaps (no person, low confidence) are overwritten by slerp/lerp between the
+fitted frames around them; a gap at the end of a window waits for the next window's first
+fitted frame.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import roma
+import torch
+
+from core.body.base import BodyModel
+from core.body.params import BodyParams
+from core.progress import NEVER, CancelToken
+from core.types import Camera, FrameFit, Observation, Progress
+
+from .bridge import bridge_params
+from .config import SequenceConfig
+from .flips import fix_swap
+from .landmark_rig import LandmarkRig
+from .one_euro import OneEuroFilter
+from .window_fit import WindowParams, fit_window, solve_translation, window_evidence
+
+#: Torso and limb keypoints whose mean confidence decides whether a frame is usable.
+_CORE = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+
+
+def _rotmat(v: np.ndarray) -> np.ndarray:
+    return roma.rotvec_to_rotmat(torch.as_tensor(np.asarray(v, np.float64))).numpy()
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle in radians between two rotation matrices."""
+    c = (np.trace(a.T @ b) - 1.0) / 2.0
+    return float(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+class SequenceFitter:
+    """Streaming sequence fit of one person.
+
+    body: the body model. camera: intrinsics of every frame. config: SequenceConfig.
+    fps: frame rate (One-Euro filter; 30 when unknown). regressor: a TemporalRegressor, None to
+    look for the installed one (when config.use_regressor), or False for none.
+    """
+
+    def __init__(self, body: BodyModel, camera: Camera, config: SequenceConfig | None = None,
+                 *, fps: float = 30.0, regressor=None) -> None:
+        self.body = body
+        self.camera = camera
+        self.config = config or SequenceConfig()
+        self.fps = fps if fps and fps > 0 else 30.0
+        if regressor is None and self.config.use_regressor:
+            from .regressor import load_regressor
+
+            regressor = load_regressor(body)
+        self.regressor = regressor or None
+        self.shape: np.ndarray | None = None
+        self.rig: LandmarkRig | None = None
+        self._rest_lm: np.ndarray | None = None
+        self._pending: list[tuple[Observation, str]] = []   # (observation, "ok" | gap status)
+        self._context: WindowParams | None = None
+        self._last_params: BodyParams | None = None
+        self._prev_obs: Observation | None = None
+        self._prev_rot: np.ndarray | None = None
+        self._filter = OneEuroFilter(self.config.one_euro, self.fps)
+        self.swaps = 0
+        """Frames whose left/right labels were swapped back so far."""
+
+    # ---- entry ------------------------------------------------------------------------------
+    def _prepare(self, obs: Observation) -> tuple[Observation, str]:
+        obs = Observation(index=obs.index, width=obs.width, height=obs.height, person=obs.person,
+                          keypoints2d=np.array(obs.keypoints2d, np.float32),
+                          landmarks3d=np.array(obs.landmarks3d, np.float32), mask=None,
+                          bbox=obs.bbox, source=obs.source)
+        if not obs.person:
+            self._filter.reset()
+            return obs, "no_person"
+        c = self.config
+        if c.one_euro.enabled:
+            from .flips import person_height_px
+
+            kp = obs.keypoints2d
+            kp[:, :2] = self._filter(kp[:, :2], person_height_px(kp), kp[:, 2] >= 0.3)
+        obs, swapped = fix_swap(obs, self._prev_obs, c.flips)
+        self.swaps += int(swapped)
+        if float(obs.keypoints2d[_CORE, 2].mean()) < c.gaps.min_confidence:
+            return obs, "low_confidence"
+        self._prev_obs = obs
+        return obs, "ok"
+
+    def push(self, observation: Observation) -> list[FrameFit]:
+        """Add the next frame's observation; returns the frames whose fit is now final (in
+        order, possibly none)."""
+        self._pending.append(self._prepare(observation))
+        out = self._drop_long_gap(final=False)
+        if self.shape is None:
+            usable = sum(s == "ok" for _, s in self._pending)
+            if usable >= self.config.shape.frames or len(self._pending) >= 4 * self.config.window.size:
+                self._estimate_shape()
+        while self.shape is not None and len(self._pending) >= self.config.window.size:
+            fits = self._process(self.config.window.size, final=False)
+            if not fits:
+                break
+            out += fits
+        return out
+
+    def finish(self) -> list[FrameFit]:
+        """Fit and return every frame still waiting (end of the stream)."""
+        out = self._drop_long_gap(final=True)
+        if self.shape is None:
+            self._estimate_shape()
+        while self._pending:
+            if self.shape is None:      # nobody in the whole sequence
+                out += [FrameFit(o.index, "no_person", self.camera) for o, _ in self._pending]
+                self._pending = []
+                break
+            out += self._process(min(len(self._pending), self.config.window.size), final=True)
+        return out
+
+    def _drop_long_gap(self, final: bool) -> list[FrameFit]:
+        """A run of gap frames at the front longer than max_bridge (or any run at the end of a
+        stream with nothing fitted before it) is given up as 'no_person'."""
+        n = 0
+        while n < len(self._pending) and self._pending[n][1] != "ok":
+            n += 1
+        lonely_end = final and n == len(self._pending) and self._last_params is None
+        if n == 0 or (n <= self.config.gaps.max_bridge and not lonely_end):
+            return []
+        out = [FrameFit(o.index, "no_person", self.camera) for o, _ in self._pending[:n]]
+        self._pending = self._pending[n:]
+        self._context = None
+        self._last_params = None
+        self._prev_rot = None
+        return out
+
+    # ---- shape ------------------------------------------------------------------------------
+    def _estimate_shape(self) -> None:
+        from core.fitting import FitConfig, Iterations, fit_observation
+
+        usable = [o for o, s in self._pending if s == "ok"]
+        if not usable:
+            return
+        usable = sorted(usable, key=lambda o: -float(o.keypoints2d[_CORE, 2].mean()))
+        usable = sorted(usable[: self.config.shape.frames], key=lambda o: o.index)
+        sc = self.config.shape
+        cfg = FitConfig(iterations=Iterations(rigid=sc.rigid_iterations, body=sc.iterations),
+                        silhouette=False)
+        fits = [fit_observation(o, self.camera, self.body, cfg) for o in usable]
+        fits = [f for f in fits if f.params is not None]
+        if not fits:
+            self.shape = self.body.mean_shape()
+        else:
+            self.shape = np.median(np.stack([f.params.shape for f in fits]), 0).astype(np.float32)
+            if self._prev_rot is None and usable[0].index == self._pending[0][0].index:
+                self._prev_rot = _rotmat(fits[0].params.global_orient)
+        self.rig = LandmarkRig(self.body, self.shape)
+        z = torch.zeros(1, 3, device=self.body.device)
+        p = torch.zeros(1, self.body.num_pose_joints, 3, device=self.body.device)
+        with torch.no_grad():
+            self._rest_lm = self.rig(z, p, z)[0][0].cpu().numpy()
+
+    # ---- first guess ------------------------------------------------------------------------
+    def _guess(self, frames: list[tuple[Observation, str]]) -> WindowParams:
+        from core.fitting import heuristic_init as hinit
+
+        n = len(frames)
+        P = self.body.num_pose_joints
+        go = np.zeros((n, 3), np.float32)
+        bp = np.zeros((n, P, 3), np.float32)
+        learned = None
+        if self.regressor is not None:
+            learned = self.regressor.predict([o for o, _ in frames], [s == "ok" for _, s in frames],
+                                             self.camera)
+        max_turn = np.radians(self.config.flips.max_turn_degrees)
+        prev_rot = self._prev_rot
+        prev_pose = None if self._last_params is None else self._last_params.body_pose
+        for i, (obs, status) in enumerate(frames):
+            if status != "ok":
+                rot = prev_rot if prev_rot is not None else np.eye(3)
+                pose = prev_pose if prev_pose is not None else np.zeros((P, 3))
+            else:
+                if learned is not None:
+                    cands = [_rotmat(learned[0][i])]
+                    cands.append(cands[0] @ hinit.TURN_AROUND)
+                    poses = [learned[1][i], None]
+                else:
+                    cands = hinit.orientation_hypotheses(obs, self._rest_lm)
+                    poses = [None, None]
+                k = 0
+                if prev_rot is not None:
+                    k = int(np.argmin([_angle(prev_rot, r) for r in cands]))
+                rot = cands[k]
+                if prev_rot is not None and _angle(prev_rot, rot) > max_turn:
+                    rot = prev_rot          # no body turns that fast: a flip of the guess
+                    poses[k] = None
+                pose = poses[k] if poses[k] is not None else hinit.limb_pose(
+                    self.body, self._rest_lm, rot, obs)
+            go[i] = hinit.rotvec(rot)
+            bp[i] = pose
+            prev_rot, prev_pose = rot, pose
+        t = lambda x: torch.as_tensor(x, dtype=torch.float32, device=self.body.device)  # noqa: E731
+        g, b = t(go), t(bp)
+        ev = window_evidence([o for o, _ in frames], [s == "ok" for _, s in frames], self.body,
+                             self.config.evidence)
+        with torch.no_grad():
+            lm, _ = self.rig(g, b, torch.zeros(n, 3, device=self.body.device))
+            tr = solve_translation(lm, ev.keypoints, ev.w2d, self.camera)
+        # gap frames: carry the neighbouring translation
+        last = None if self._context is None else self._context.transl[-1]
+        for i, (_, status) in enumerate(frames):
+            if status == "ok":
+                last = tr[i].clone()
+            elif last is not None:
+                tr[i] = last
+        return WindowParams(g, b, tr)
+
+    # ---- one window -------------------------------------------------------------------------
+    def _process(self, size: int, final: bool) -> list[FrameFit]:
+        frames = self._pending[:size]
+        ok = [s == "ok" for _, s in frames]
+        if not any(ok):
+            if final:
+                fits = self._emit_bridged(frames, None)
+                self._pending = self._pending[size:]
+                return fits
+            return []
+        last_ok = max(i for i, v in enumerate(ok) if v)
+        n = len(frames) if final else last_ok + 1
+        frames = frames[:n]
+        ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence)
+        init = self._guess(frames)
+        fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context, self.config)
+        params = self._to_params(fitted)
+        # gaps: interpolate between the fitted frames around them
+        before = self._last_params
+        i = 0
+        while i < n:
+            if ok[i]:
+                before = params[i]
+                i += 1
+                continue
+            j = i
+            while j < n and not ok[j]:
+                j += 1
+            after = params[j] if j < n else None
+            params[i:j] = bridge_params(before, after, j - i)
+            i = j
+        fits = self._emit(frames, params, ev)
+        self._pending = self._pending[n:]
+        c = self.config.window.context
+        ctx = WindowParams.cat([self._context, self._window_of(params)]) if self._context is not None \
+            else self._window_of(params)
+        self._context = ctx.slice(max(0, len(ctx) - c), len(ctx)) if c > 0 else None
+        self._last_params = params[-1]
+        self._prev_rot = _rotmat(params[-1].global_orient)
+        return fits
+
+    def _to_params(self, w: WindowParams) -> list[BodyParams]:
+        go, bp, tr = (x.cpu().numpy() for x in (w.global_orient, w.body_pose, w.transl))
+        return [BodyParams(self.body.name, go[i], bp[i], self.shape, tr[i]) for i in range(len(tr))]
+
+    def _window_of(self, params: list[BodyParams]) -> WindowParams:
+        t = self.body.tensors(params)
+        return WindowParams(t["global_orient"], t["body_pose"], t["transl"])
+
+    def _emit_bridged(self, frames, after) -> list[FrameFit]:
+        if self._last_params is None:
+            return [FrameFit(o.index, "no_person", self.camera) for o, _ in frames]
+        params = bridge_params(self._last_params, after, len(frames))
+        fits = self._emit(frames, params, None)
+        self._last_params = params[-1]
+        return fits
+
+    @torch.no_grad()
+    def _emit(self, frames, params: list[BodyParams], ev) -> list[FrameFit]:
+        from core.fitting import reprojection_error
+
+        t = self.body.tensors(params)
+        lm, joints = self.rig(t["global_orient"], t["body_pose"], t["transl"])
+        verts = None
+        if self.config.vertices:
+            verts = self.body.forward(t["global_orient"], t["body_pose"],
+                                      t["shape"][:1], t["transl"]).vertices.cpu().numpy()
+        lm, joints = lm.cpu().numpy(), joints.cpu().numpy()
+        out = []
+        for i, ((obs, status), p) in enumerate(zip(frames, params)):
+            st = "fitted" if status == "ok" else ("bridged" if status == "no_person" else status)
+            err = reprojection_error(lm[i], obs, self.camera) if obs.person else float("nan")
+            out.append(FrameFit(index=obs.index, status=st, camera=self.camera, params=p,
+                                vertices=None if verts is None else verts[i], joints=joints[i],
+                                landmarks=lm[i], error=err))
+        return out
+
+
+def fit_sequence(observations: Iterable[Observation], camera: Camera, body: BodyModel,
+                 config: SequenceConfig | None = None, *, fps: float = 30.0, total: int = 0,
+                 regressor=None, cancel: CancelToken = NEVER) -> Iterator[object]:
+    """Job generator: fit a whole sequence of observations (in frame order) together.
+
+    yields Progress("track", done, total) and each FrameFit as soon as it is final; returns the
+    list of FrameFits (in frame order). Cancel ends it early with the frames finished so far.
+    total: number of observations, for progress (0: unknown).
+    """
+    config = config or SequenceConfig()
+    fitter = SequenceFitter(body, camera, config, fps=fps, regressor=regressor)
+    fits: list[FrameFit] = []
+    old_threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    try:
+        for obs in observations:
+            if cancel.cancelled:
+                return fits
+            for f in fitter.push(obs):
+                fits.append(f)
+                yield f
+            yield Progress("track", len(fits), total, f"frame {obs.index}")
+        for f in fitter.finish():
+            fits.append(f)
+            yield f
+        yield Progress("track", len(fits), total or len(fits), "done")
+        return fits
+    finally:
+        if config.threads:
+            torch.set_num_threads(old_threads)

@@ -1,0 +1,231 @@
+"""One window of frames fitted together: evidence per frame, smoothness across frames.
+
+The objective of a window of B frames (plus C fixed context frames from the previous window):
+
+    sum_frames  keypoints (robust reprojection) + landmarks3d (limb directions)
+              + interpenetration + pose prior            (core.fitting.losses, reused)
+    + accel * Charbonnier(joint accelerations) + velocity * |joint velocities|^2
+    + transl_accel * Charbonnier(root accelerations)
+
+Charbonnier is quadratic for jitter and linear for real fast motion, so a swing of the arm is
+kept while a tremble is removed.
+All frames are one batch through ``LandmarkRig`` (exact landmarks, no mesh skinning).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.body.base import BodyModel
+from core.types import Camera, Observation
+
+from core.fitting import losses
+from core.fitting.losses import REFERENCE_PERSON_PX
+
+from .config import EvidenceConfig, SequenceConfig
+from .flips import person_height_px
+
+#: BlazePose hips (their midpoint is the origin of the 3D landmarks).
+_HIPS = (23, 24)
+
+
+@dataclass
+class WindowEvidence:
+    """Observations of B frames as tensors.
+
+    keypoints: (B, 33, 2) float32 pixels. w2d: (B, 33) float32 weights of the 2D term (detector
+    confidence x the body's landmark reliability; 0 for ignored points and gap frames).
+    landmarks3d: (B, 33, 3) float32 metres, hip-centred, camera-parallel axes.
+    w_bones: (B, K) float32 weights of the K = len(DIRECTION_BONES) limb directions (0 without
+    3D landmarks). scale: (B,) float32 person height in pixels.
+    """
+
+    keypoints: torch.Tensor
+    w2d: torch.Tensor
+    landmarks3d: torch.Tensor
+    w_bones: torch.Tensor
+    scale: torch.Tensor
+
+    @property
+    def size(self) -> int:
+        return int(self.keypoints.shape[0])
+
+
+def window_evidence(observations: list[Observation], usable: list[bool], body: BodyModel,
+                    config: EvidenceConfig) -> WindowEvidence:
+    """Tensors of a window's observations; frames with ``usable`` False get zero weights."""
+    rel = torch.as_tensor(body.landmark_weights, dtype=torch.float32)
+    kp = torch.as_tensor(np.stack([o.keypoints2d for o in observations]), dtype=torch.float32)
+    lm = torch.as_tensor(np.stack([o.landmarks3d for o in observations]), dtype=torch.float32)
+    conf = kp[..., 2] * (kp[..., 2] >= config.min_confidence)
+    conf = conf * torch.as_tensor(usable, dtype=torch.float32)[:, None]
+    has3d = (lm.abs().sum(-1) > 0).float()
+    a = torch.tensor([i for i, _ in losses.DIRECTION_BONES])
+    b = torch.tensor([j for _, j in losses.DIRECTION_BONES])
+    pw = conf * has3d
+    w_bones = torch.minimum(pw[:, a], pw[:, b])
+    scale = torch.tensor([person_height_px(o.keypoints2d) if u else 1.0
+                          for o, u in zip(observations, usable)], dtype=torch.float32)
+    dev = body.device
+    return WindowEvidence(kp[..., :2].to(dev), (conf * rel).to(dev), lm.to(dev),
+                          w_bones.to(dev), scale.to(dev))
+
+
+def _person_scale(ev: WindowEvidence) -> torch.Tensor:
+    """(B, 1) person height / REFERENCE_PERSON_PX, the scale core.fitting's pixel terms expect."""
+    return (ev.scale / REFERENCE_PERSON_PX)[:, None]
+
+
+def evidence_loss(landmarks: torch.Tensor, ev: WindowEvidence, camera: Camera,
+                  config: EvidenceConfig, align: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) per-frame data term of body landmarks (B, 33, 3) camera frame, metres.
+
+    Reuses the single-frame fit's terms (core.fitting.losses): robust reprojection of the 33
+    points, limb directions against BlazePose's 3D landmarks (rotated by ``align`` (B, 3, 3),
+    the per-frame best rotation, when given) and arms kept out of the torso. Each frame's terms
+    are normalised by its own weights, so a frame with more visible points does not count more.
+    """
+    pred = losses.project(landmarks, camera.fx, camera.fy, camera.cx, camera.cy)
+    sq = ((pred - ev.keypoints) ** 2).sum(-1) / _person_scale(ev) ** 2
+    cost = losses.geman_mcclure(sq, config.robust_px) / losses.RESIDUAL_UNIT_PX ** 2
+    e2 = (cost * ev.w2d).sum(-1) / ev.w2d.sum(-1).clamp_min(1e-6)
+    target = ev.landmarks3d if align is None else ev.landmarks3d @ align.transpose(1, 2)
+    dp = losses._bone_dirs(landmarks, losses.DIRECTION_BONES)
+    dt = losses._bone_dirs(target, losses.DIRECTION_BONES)
+    e3 = ((1.0 - (dp * dt).sum(-1)) * ev.w_bones).sum(-1) / ev.w_bones.sum(-1).clamp_min(1e-6)
+    inter = losses.interpenetration_loss(landmarks)
+    return config.keypoints2d * e2 + config.landmarks3d * e3 + config.interpenetration * inter
+
+
+@torch.no_grad()
+def align_rotations(landmarks: torch.Tensor, ev: WindowEvidence) -> torch.Tensor:
+    """(B, 3, 3) per-frame rotation taking BlazePose's bone directions onto the body's (so an
+    error in BlazePose's global tilt does not fight the 2D keypoints; core.fitting does the same
+    for one frame)."""
+    dp = losses._bone_dirs(landmarks, losses.DIRECTION_BONES)
+    dt = losses._bone_dirs(ev.landmarks3d, losses.DIRECTION_BONES)
+    out = []
+    for b in range(landmarks.shape[0]):
+        if float(ev.w_bones[b].sum()) <= 0:
+            out.append(torch.eye(3, device=landmarks.device))
+        else:
+            out.append(losses.best_rotation(dt[b], dp[b:b + 1], ev.w_bones[b])[0])
+    return torch.stack(out)
+
+
+def _charbonnier(sq: torch.Tensor, scale: float) -> torch.Tensor:
+    """Dimensionless Charbonnier of squared residuals: ~sq / scale^2 below ``scale``, linear above."""
+    return 2.0 * (torch.sqrt(1.0 + sq / (scale * scale)) - 1.0)
+
+
+def smoothness_loss(joints: torch.Tensor, transl: torch.Tensor, config) -> torch.Tensor:
+    """Scalar temporal term of a run of consecutive frames.
+
+    joints: (T, J, 3) camera frame, metres. transl: (T, 3) metres. config: SmoothingConfig.
+    """
+    if joints.shape[0] < 2:
+        return joints.new_zeros(())
+    vel = joints[1:] - joints[:-1]
+    loss = config.velocity * (vel.pow(2).sum(-1) / config.accel_scale ** 2).mean()
+    if joints.shape[0] >= 3:
+        acc = joints[2:] - 2 * joints[1:-1] + joints[:-2]
+        loss = loss + config.accel * _charbonnier(acc.pow(2).sum(-1), config.accel_scale).mean()
+        tacc = transl[2:] - 2 * transl[1:-1] + transl[:-2]
+        loss = loss + config.transl_accel * _charbonnier(tacc.pow(2).sum(-1),
+                                                         config.accel_scale).mean()
+    return loss
+
+
+def solve_translation(landmarks_rel: torch.Tensor, keypoints: torch.Tensor, weights: torch.Tensor,
+                      camera: Camera, fallback_depth: float = 3.0) -> torch.Tensor:
+    """Root translation that best projects posed landmarks onto the keypoints (linear, exact
+    for noise-free data).
+
+    landmarks_rel: (B, 33, 3) body landmarks minus the root, camera-frame axes, metres.
+    keypoints: (B, 33, 2) pixels. weights: (B, 33) >= 0.
+    returns: (B, 3) float32 root position, camera frame, metres (``fallback_depth`` straight
+        ahead for frames with fewer than 3 weighted points).
+    """
+    X, Y, Z = landmarks_rel.unbind(-1)
+    u = keypoints[..., 0] - camera.cx
+    v = keypoints[..., 1] - camera.cy
+    zero = torch.zeros_like(u)
+    # fx (X + tx) - u (Z + tz) = 0 and fy (Y + ty) - v (Z + tz) = 0, linear in t.
+    a1 = torch.stack([zero + camera.fx, zero, -u], -1)
+    a2 = torch.stack([zero, zero + camera.fy, -v], -1)
+    b1 = u * Z - camera.fx * X
+    b2 = v * Z - camera.fy * Y
+    A = torch.cat([a1, a2], 1)
+    b = torch.cat([b1, b2], 1)
+    w = torch.cat([weights, weights], 1)
+    ata = (A * w[..., None]).transpose(1, 2) @ A + 1e-6 * torch.eye(3, device=A.device)
+    atb = ((A * w[..., None]).transpose(1, 2) @ b[..., None])[..., 0]
+    t = torch.linalg.solve(ata, atb)
+    bad = ((weights > 0).sum(-1) < 3) | (t[:, 2] < 0.3) | ~torch.isfinite(t).all(-1)
+    fallback = torch.tensor([0.0, 0.0, fallback_depth], device=t.device).expand_as(t)
+    return torch.where(bad[:, None], fallback, t)
+
+
+@dataclass
+class WindowParams:
+    """Body parameters of T frames (torch, float32): global_orient (T, 3), body_pose (T, P, 3),
+    transl (T, 3) camera frame metres."""
+
+    global_orient: torch.Tensor
+    body_pose: torch.Tensor
+    transl: torch.Tensor
+
+    def detach(self) -> "WindowParams":
+        return WindowParams(self.global_orient.detach().clone(), self.body_pose.detach().clone(),
+                            self.transl.detach().clone())
+
+    def __len__(self) -> int:
+        return int(self.transl.shape[0])
+
+    def slice(self, start: int, stop: int) -> "WindowParams":
+        return WindowParams(self.global_orient[start:stop], self.body_pose[start:stop],
+                            self.transl[start:stop])
+
+    @staticmethod
+    def cat(parts: list["WindowParams"]) -> "WindowParams":
+        return WindowParams(torch.cat([p.global_orient for p in parts]),
+                            torch.cat([p.body_pose for p in parts]),
+                            torch.cat([p.transl for p in parts]))
+
+
+def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: WindowParams,
+               context: WindowParams | None, config: SequenceConfig,
+               iterations: int | None = None) -> WindowParams:
+    """Optimise the B frames of ``init`` against ``ev`` with the ``context`` frames (C, fixed,
+    immediately before the window) joining the temporal terms. Returns the fitted WindowParams.
+
+    rig: a LandmarkRig (frozen shape). iterations: override of config.window.iterations.
+    """
+    n_iter = config.window.iterations if iterations is None else iterations
+    go = init.global_orient.detach().clone().requires_grad_(True)
+    bp = init.body_pose.detach().clone().requires_grad_(True)
+    tr = init.transl.detach().clone().requires_grad_(True)
+    ctx_joints = ctx_tr = None
+    if context is not None and len(context) > 0:
+        with torch.no_grad():
+            _, ctx_joints = rig(context.global_orient, context.body_pose, context.transl)
+        ctx_tr = context.transl
+    opt = torch.optim.Adam([{"params": [go, bp], "lr": config.window.lr},
+                            {"params": [tr], "lr": config.window.lr_transl}])
+    align = None
+    e = config.evidence
+    for it in range(n_iter):
+        opt.zero_grad(set_to_none=True)
+        lm, joints = rig(go, bp, tr)
+        if it % 5 == 0:
+            align = align_rotations(lm, ev)
+        loss = evidence_loss(lm, ev, camera, e, align).sum()
+        loss = loss + (e.pose_prior * body.pose_prior(bp) + e.pose_l2 * bp.pow(2).sum((1, 2))).sum()
+        all_j = joints if ctx_joints is None else torch.cat([ctx_joints, joints])
+        all_t = tr if ctx_tr is None else torch.cat([ctx_tr, tr])
+        loss = loss + len(all_t) * smoothness_loss(all_j, all_t, config.smoothing)
+        loss.backward()
+        opt.step()
+    return WindowParams(go.detach(), bp.detach(), tr.detach())
