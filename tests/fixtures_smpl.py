@@ -78,6 +78,18 @@ def skeleton(kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, np.array([pos[n] for n in names], float), np.array(parents)
 
 
+def _resolution(p0, p1, r, h) -> tuple[int, int, int]:
+    """(vertices around, rings per cap, segments along) of a capsule at vertex spacing ~h."""
+    length = float(np.linalg.norm(np.subtract(p1, p0)))
+    return (max(8, int(round(2 * np.pi * r / h))), max(2, int(round(0.5 * np.pi * r / h))),
+            max(1, int(round(length / h))))
+
+
+def _capsule_size(p0, p1, r, h) -> int:
+    n_seg, n_cap, n_body = _resolution(p0, p1, r, h)
+    return n_seg * (2 * (n_cap - 1) + n_body + 1) + 2
+
+
 def _capsule(p0, p1, r, h, squash=(1.0, 1.0, 1.0)):
     """Closed capsule mesh around segment p0-p1 of radius r, vertex spacing ~h."""
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
@@ -87,9 +99,7 @@ def _capsule(p0, p1, r, h, squash=(1.0, 1.0, 1.0)):
     u = np.cross(a, [0.0, 0.0, 1.0] if abs(a[2]) < 0.9 else [1.0, 0.0, 0.0])
     u /= np.linalg.norm(u)
     w = np.cross(a, u)
-    n_seg = max(8, int(round(2 * np.pi * r / h)))
-    n_cap = max(2, int(round(0.5 * np.pi * r / h)))
-    n_body = max(1, int(round(length / h)))
+    n_seg, n_cap, n_body = _resolution(p0, p1, r, h)
     rings = []  # (centre offset along axis, radius)
     for i in range(1, n_cap):
         t = -0.5 * np.pi + 0.5 * np.pi * i / n_cap
@@ -150,9 +160,9 @@ def _body_mesh(n_verts: int) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(vs), np.concatenate(fs)
 
     lo, hi = 0.003, 0.1  # spacing: small = many vertices
-    for _ in range(40):
+    for _ in range(30):
         mid = 0.5 * (lo + hi)
-        if len(build(mid)[0]) > n_verts - 8:
+        if sum(_capsule_size(p0, p1, r, mid) for p0, p1, r, _ in parts) > n_verts - 8:
             lo = mid
         else:
             hi = mid

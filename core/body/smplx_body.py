@@ -256,6 +256,8 @@ def joint_names_of(kind: str) -> list[str]:
 #: y = down, z = backward), radians: ((min_x, max_x), (min_y, max_y), (min_z, max_z)).
 #: Knees bend one way (+x moves the foot back), elbows one way (left +y / right -y bring the
 #: forearm forward), the spine a little; the other joints are free up to a half turn.
+#: The penalty is 0 inside (base.py); the plain L2 pull towards the rest pose is the fitter's
+#: own term (core.fitting LossWeights.pose_l2), so it is not added twice here.
 POSE_LIMITS: dict[str, tuple[tuple[float, float], ...]] = {
     "left_knee": ((-0.1, 2.6), (-0.15, 0.15), (-0.15, 0.15)),
     "right_knee": ((-0.1, 2.6), (-0.15, 0.15), (-0.15, 0.15)),
@@ -268,8 +270,6 @@ POSE_LIMITS: dict[str, tuple[tuple[float, float], ...]] = {
     "head": ((-0.5, 0.5), (-0.6, 0.6), (-0.4, 0.4)),
 }
 _FREE = ((-np.pi, np.pi),) * 3
-#: Weight of the plain ||body_pose||^2 term added to the limit penalty (pulls towards T-pose).
-POSE_L2_WEIGHT = 0.01
 
 
 class SmplxBody(BodyModel):
@@ -369,7 +369,7 @@ class SmplxBody(BodyModel):
         lim = self._limits.to(body_pose.device, body_pose.dtype)
         below = torch.relu(lim[..., 0] - body_pose)
         above = torch.relu(body_pose - lim[..., 1])
-        return (below ** 2 + above ** 2).sum((-1, -2)) + POSE_L2_WEIGHT * (body_pose ** 2).sum((-1, -2))
+        return (below ** 2 + above ** 2).sum((-1, -2))
 
     def skinning_weights(self) -> torch.Tensor:
         return self._weights
