@@ -61,6 +61,7 @@ class StudioController(QObject):
         self.job_started_at = 0.0
         self.cancel_requested_at: float | None = None
         self.last_cancel_latency: float | None = None
+        pipeline.leave_a_core_for_the_window()
         self._models = pipeline.ModelCache()
         self.worker = WorkerThread(self._models)
         r = self.worker.runner

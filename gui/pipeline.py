@@ -64,6 +64,24 @@ def fitting_available() -> bool:
 
 
 # ---- models (worker thread only) -----------------------------------------------------------
+def leave_a_core_for_the_window() -> int:
+    """Give torch all CPU cores but one, so the GUI thread (scrubbing, VTK) stays responsive.
+
+    Measured on the 2-core development machine while other processes kept it busy: one Anny
+    forward + backward took ~1 s with 2 torch threads (threads spin-waiting on each other) and
+    ~60 ms with 1. Process-wide (torch has one intra-op pool); the headless CLI does not call it.
+    returns: the thread count set.
+    """
+    import os
+
+    import torch
+
+    n = max(1, (os.cpu_count() or 2) - 1)
+    torch.set_num_threads(n)
+    return n
+
+
+
 class ModelCache:
     """Models owned by the worker thread: built on first use, kept for the window's lifetime."""
 
@@ -125,6 +143,46 @@ def detect_job(media_path: Path, indices: list[int]):
     return run
 
 
+class CancellableBody:
+    """A BodyModel proxy that raises ``Cancelled`` at its next evaluation once ``cancel`` is set.
+
+    Workaround (GUI side) for ``core.fitting.fit_observation`` taking no cancel token: one frame's
+    optimisation runs hundreds of body evaluations (seconds on a busy CPU), and Cancel must stop
+    within a second. The optimiser calls the body every step, so checking before each forward
+    pass and (through a gradient hook) before its backward pass bounds the delay to about half a
+    step; the half-fitted frame is dropped, every finished frame is kept.
+    """
+
+    def __init__(self, body, cancel: CancelToken) -> None:
+        self._body = body
+        self._cancel = cancel
+
+    def __getattr__(self, name: str):
+        return getattr(self._body, name)
+
+    def _check_grad(self, grad):
+        self._cancel.raise_if_cancelled()
+        return grad
+
+    def _watch(self, out):
+        vertices = getattr(out, "vertices", None)
+        if vertices is not None and getattr(vertices, "requires_grad", False):
+            vertices.register_hook(self._check_grad)
+        return out
+
+    def __call__(self, *args, **kwargs):
+        self._cancel.raise_if_cancelled()
+        return self._watch(self._body(*args, **kwargs))
+
+    def forward(self, *args, **kwargs):
+        self._cancel.raise_if_cancelled()
+        return self._watch(self._body.forward(*args, **kwargs))
+
+    def pose_prior(self, *args, **kwargs):
+        self._cancel.raise_if_cancelled()
+        return self._body.pose_prior(*args, **kwargs)
+
+
 @dataclass
 class FitSettings:
     """What a fit job needs from the side panel. quality: "fast", "balanced" or "best"."""
@@ -137,7 +195,7 @@ class FitSettings:
 
 def fit_job(media_path: Path, observations: dict[int, Observation], indices: list[int],
             settings: FitSettings):
-    """JobFunction: detect the frames that have no observation yet, then fit the body to each.
+    """JobFunction: frame by frame, detect (when there is no observation yet), then fit the body.
 
     yields: Progress, Observation (new detections), BodyMesh (once), FrameFit per frame.
     """
@@ -147,38 +205,41 @@ def fit_job(media_path: Path, observations: dict[int, Observation], indices: lis
             raise StudioError("Body fitting is not available in this version yet; the keypoints "
                               "and masks can still be detected (Detect frame / Detect all).")
         from core.fitting import FitConfig, fit_frames
+        from core.perception.detect import detect_frames
 
-        obs = dict(observations)
-        missing = [i for i in indices if i not in obs]
-        if missing:
-            new = yield from detect_job(media_path, missing)(models, cancel)
-            obs.update(new or {})
-            if cancel.cancelled:
-                return []
         if not models.has_body(settings.body_model, settings.model_dir, settings.device):
-            yield Progress("body", 0, 1, "Building the body model (first run only)…")
+            yield Progress("fit", 0, len(indices), "Building the body model (first run only)…")
         body = models.body(settings.body_model, settings.model_dir, settings.device)
+        parents = getattr(body, "parents", None)
         yield BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),
-                       np.asarray(getattr(body, "parents", None)) if getattr(body, "parents", None)
-                       is not None else None)
+                       None if parents is None else np.asarray(parents))
+        config = FitConfig(quality=settings.quality)
+        watched = CancellableBody(body, cancel)
         source = open_media(media_path)
+        fits: list[FrameFit] = []
         try:
-            config = FitConfig(quality=settings.quality)
-            fits: list[FrameFit] = []
-            try:
-                gen = fit_frames(source, obs, body, [i for i in indices if i in obs], config,
-                                 cancel=cancel)
-                while True:
+            detector = models.detector("image" if source.kind == "image" else "video")
+            detector.reset()
+            # frame by frame (detect when needed, then fit) so results stream from the start
+            for done, index in enumerate(indices, start=1):
+                if cancel.cancelled:
+                    break
+                obs = observations.get(index)
+                if obs is None:
                     try:
-                        out = next(gen)
-                    except StopIteration:
+                        for _, obs in detect_frames(source, [index], cancel=cancel, detector=detector):
+                            yield obs
+                    except Cancelled:
                         break
-                    for part in (out if isinstance(out, tuple) else (out,)):
-                        if isinstance(part, FrameFit):
-                            fits.append(part)
-                        yield part
-            except Cancelled:
-                pass
+                try:
+                    for out in fit_frames(source, {index: obs}, watched, [index], config,
+                                          cancel=cancel):
+                        if isinstance(out, FrameFit):
+                            fits.append(out)
+                            yield out
+                except Cancelled:
+                    break
+                yield Progress("fit", done, len(indices), f"frame {index}")
             return fits
         finally:
             source.close()

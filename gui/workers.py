@@ -52,6 +52,9 @@ class JobRunner(QObject):
         super().__init__()
         self.models = models  # touched only on the worker thread once started
         self._current: Job | None = None
+        self._cancelled_at: float | None = None
+        #: seconds from the last cancel() to the job's loop ending on the worker thread
+        self.last_stop_latency: float | None = None
         self._submit.connect(self._run)
 
     # -- called from the GUI thread ----------------------------------------------------------
@@ -63,7 +66,8 @@ class JobRunner(QObject):
     def cancel(self) -> None:
         """Ask the running job to stop at its next step (thread-safe)."""
         job = self._current
-        if job is not None:
+        if job is not None and not job.cancel.cancelled:
+            self._cancelled_at = time.monotonic()
             job.cancel.cancel()
 
     @property
@@ -75,6 +79,7 @@ class JobRunner(QObject):
     def _run(self, job: Job) -> None:
         self.started.emit(job.name)
         result = None
+        self._cancelled_at = None
         try:
             gen = job.run(self.models, job.cancel)
             while True:
@@ -94,6 +99,7 @@ class JobRunner(QObject):
             job.cancel.cancel()
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the window
             self._current = None
+            self._note_stop()
             if isinstance(exc, StudioError):
                 message = str(exc)
             else:
@@ -103,7 +109,12 @@ class JobRunner(QObject):
             self.failed.emit(message, traceback.format_exc())
             return
         self._current = None
+        self._note_stop()
         self.finished.emit(job.name, result, job.cancel.cancelled)
+
+    def _note_stop(self) -> None:
+        if self._cancelled_at is not None:
+            self.last_stop_latency = time.monotonic() - self._cancelled_at
 
 
 class WorkerThread(QObject):
