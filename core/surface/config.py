@@ -19,7 +19,7 @@ class DepthConfig:
     #: trusted as boundary values (steep, grazing depth); the solve decides them.
     body_margin: float = 2.0
     #: Constant clothing thickness added in front of and behind the body, metres.
-    clothing_offset: float = 0.01
+    clothing_offset: float = 0.005
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ImplicitConfig:
     #: ~1.2 cm cells for a standing adult.
     resolution: int = 160
     #: Clothing offset around the visible body, metres (occupied where body SDF < this).
-    clothing_offset: float = 0.012
+    clothing_offset: float = 0.005
     #: How far beyond the body the volume may grow where the mask extends past the body
     #: (hair, skirt, bag): band = offset + factor x (mask-to-body distance in metres).
     reach_factor: float = 1.25

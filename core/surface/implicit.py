@@ -21,7 +21,8 @@ from core.render.raster import rasterize
 from core.texture.sampling import sample_bilinear
 from core.types import Camera
 
-from .body_sdf import VoxelGrid, main_part_faces, signed_distance, voxelize
+from .body_sdf import (VoxelGrid, main_part_faces, refine_near_surface, signed_distance,
+                       voxelize)
 from .config import ImplicitConfig
 from .grid import PixelGrid
 from .mesh_ops import extract_isosurface
@@ -81,8 +82,9 @@ def implicit_surface(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np
     grid = VoxelGrid(lo, voxel, shape)
 
     # Only the outside distance matters: the band's level set lies outside the body.
-    sdf_body = signed_distance(voxelize(bv, main_part_faces(body_faces), grid), voxel,
-                               exact_inside=False)
+    main = main_part_faces(body_faces)
+    sdf_body = signed_distance(voxelize(bv, main, grid), voxel, exact_inside=False)
+    sdf_body = refine_near_surface(sdf_body, grid, bv, main)
     p = grid.centres().reshape(-1, 3)
     uv = camera.project(p)
     cells = np.stack([(uv[:, 0] - grid2d.x0) / grid2d.step, (uv[:, 1] - grid2d.y0) / grid2d.step], 1)
