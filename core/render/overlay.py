@@ -3,8 +3,8 @@
 Speed comes from rasterizing only the body's bounding box at a reduced internal resolution
 (``max_side`` pixels on its longer side), then upsampling that patch with ``cv2.resize`` and
 alpha-blending it inside the box only. Upsampling the coverage too gives soft (anti-aliased)
-edges for free. 1920x1080 with the 27k-triangle Anny body takes ~20 ms on a 2-core CPU
-(bench/overlay.py).
+edges for free. 1920x1080 with the 27k-triangle Anny body costs ~25 ms of CPU time on the
+shared 2-core box (bench/overlay.py).
 """
 from __future__ import annotations
 
