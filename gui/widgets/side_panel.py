@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import qtawesome as qta
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget)
 
@@ -61,7 +61,10 @@ class SidePanel(QWidget):
 
         info = QGroupBox("Current frame")
         self.info = QLabel("—")
-        self.info.setWordWrap(True)
+        self.info.setWordWrap(False)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # room for every line up front: the panel does not jump while scrubbing
+        self.info.setMinimumHeight(self.info.fontMetrics().lineSpacing() * 6 + 4)
         QVBoxLayout(info).addWidget(self.info)
 
         media = QGroupBox("Media")

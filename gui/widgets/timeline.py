@@ -97,8 +97,15 @@ class TimelineStrip(QWidget):
                 else:
                     path.moveTo(pt)
                     pen_down = True
-            p.setPen(QPen(SERIES_COLORS[k % len(SERIES_COLORS)], 1.2))
+            color = SERIES_COLORS[k % len(SERIES_COLORS)]
+            p.setPen(QPen(color, 1.2))
             p.drawPath(path)
+            if finite.sum() < 0.2 * self.width():  # sparse: show each value as a dot too
+                p.setBrush(color)
+                for i in np.flatnonzero(finite):
+                    y = plot.bottom() - min(1.0, v[i] / top) * plot.height()
+                    p.drawEllipse(QPointF(self._x(i), y), 2.0, 2.0)
+                p.setBrush(Qt.NoBrush)
             p.setFont(QFont(self.font().family(), 7))
             p.drawText(QPointF(plot.left() + 2 + 70 * k, plot.top() + 8), name)
         x = self._x(self.index)

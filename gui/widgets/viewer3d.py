@@ -130,13 +130,13 @@ class Viewer3D(QWidget):
         if self.mesh is None:
             return
         c = np.asarray(self.mesh.center)
-        size = max(self.mesh.length, 1e-3)
         direction = {"front": (0, 0, 1), "side": (1, 0, 0), "back": (0, 0, -1)}[which]
         cam = self.plotter.camera
         cam.focal_point = tuple(c)
-        cam.position = tuple(c + 1.6 * size * np.asarray(direction, float))
+        cam.position = tuple(c + np.asarray(direction, float))
         cam.up = (0.0, 1.0, 0.0)
-        self.plotter.reset_camera_clipping_range()
+        self.plotter.reset_camera(bounds=self.mesh.bounds)  # keeps the direction, fits the body
+        self.plotter.camera.zoom(0.92)
         self.plotter.render()
 
     def set_wireframe(self, on: bool) -> None:
