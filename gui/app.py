@@ -36,12 +36,37 @@ def create_window(settings: QSettings | None = None):
     return window
 
 
+def install_excepthook(window) -> None:
+    """An exception escaping a slot becomes the usual error dialog (traceback in the log) instead
+    of a console dump; the window keeps running and the session is saved."""
+    import traceback
+
+    def hook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        try:
+            window.controller.save()
+            window.errors.report("Unexpected error", f"Something went wrong ({exc_type.__name__}: "
+                                 f"{exc}). Your work is saved; the details are in the log panel.",
+                                 details)
+        except Exception:  # noqa: BLE001 - the window may be gone
+            sys.__excepthook__(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
 def run_gui(argv: list[str]) -> int:
     """Open the window (with ``argv[0]`` loaded when given) and run the event loop."""
     paths = [a for a in argv if not a.startswith("-")]
     app = make_app(argv)
     window = create_window()
+    install_excepthook(window)
     window.show()
     if paths:
         QTimer.singleShot(0, lambda: window.open_path(paths[0]))
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        sys.excepthook = sys.__excepthook__

@@ -101,6 +101,11 @@ def test_fit_all_cancel_close_and_restore(window, qtbot, taiji_mp4, tmp_path, ar
     assert np.isfinite(window.timeline.strip.series["error px"][sorted(fitted)[0]])
     assert window.errors.last is None
 
+    seq = window.export(ExportOptions(tmp_path / "seq" / "taiji.obj", "upright", all_frames=True,
+                                      params=False))
+    assert [p.name for p in seq] == [f"taiji_{i:06d}.obj" for i in sorted(fitted)
+                                     if fitted[i].vertices is not None]
+
     window.timeline.set_index(sorted(fitted)[0])
     assert window.frame_view.layer_array("body") is not None
     assert window.viewer.mesh is not None

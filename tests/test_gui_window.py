@@ -162,3 +162,49 @@ def test_settings_persist_in_temp_location(qtbot, tmp_path, ryota_png):
         assert w2.recent_files()[0].endswith("ryota.png")
     finally:
         close_window(w2)
+
+
+def test_main_entry_opens_the_window_with_a_path(qtbot, ryota_png, tmp_path):
+    """``python main.py PATH`` path: run_gui opens the window with PATH loaded, exits with 0."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import main
+    from gui.main_window import MainWindow
+
+    media = copy_media(ryota_png, tmp_path / "media")
+    seen = {}
+
+    def check_and_close():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
+                   and w.isVisible()]
+        if not windows or windows[0].controller.source is None:
+            QTimer.singleShot(100, check_and_close)
+            return
+        seen["path"] = windows[0].controller.source.path
+        seen["title"] = windows[0].windowTitle()
+        windows[0].close()
+
+    QTimer.singleShot(200, check_and_close)
+    assert main.main([str(media)]) == 0
+    assert seen["path"] == media and seen["title"].startswith("ryota.png")
+
+
+def test_drop_a_file_opens_it(window, qtbot, ryota_png, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    media = copy_media(ryota_png, tmp_path / "media")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(media))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.controller.source is not None, timeout=5000)
+    assert window.controller.source.path == media
+    assert window.recent_files()[0] == str(media.resolve())
+
+
+def test_coming_features_are_disabled_with_a_tooltip(window):
+    for key in ("optimize", "reconstruct"):
+        action = window.actions_by_key[key]
+        assert not action.isEnabled() and action.toolTip().startswith("Coming with")
