@@ -25,43 +25,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.body import load_body_model  # noqa: E402
 from core.render.raster import render_mask  # noqa: E402
 from core.surface import SurfaceConfig, reconstruct_surface  # noqa: E402
+from core.surface.metrics import surface_distances  # noqa: E402
 from core.surface.preview import render_colored  # noqa: E402
 from core.surface.synthetic import GARMENTS, clothed_person  # noqa: E402
 from core.types import Camera, FrameFit, Observation  # noqa: E402
-
-SAMPLES = 60_000
-
-
-def sample_surface(v: np.ndarray, f: np.ndarray, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """n area-uniform points (n, 3) on a mesh and their face normals (n, 3)."""
-    t = np.asarray(v, np.float64)[f]
-    cr = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-    area = np.linalg.norm(cr, axis=1)
-    face = rng.choice(len(f), n, p=area / area.sum())
-    r1, r2 = rng.random(n), rng.random(n)
-    s = np.sqrt(r1)
-    w = np.stack([1 - s, s * (1 - r2), s * r2], 1)
-    pts = (w[:, :, None] * t[face]).sum(1)
-    return pts, cr[face] / np.maximum(area[face, None], 1e-20)
-
-
-def compare(rec: tuple[np.ndarray, np.ndarray], gt: tuple[np.ndarray, np.ndarray], rng) -> dict:
-    """Chamfer / p2s in cm and normal consistency between two meshes (vertices, faces)."""
-    pr, nr = sample_surface(*rec, SAMPLES, rng)
-    pg, ng = sample_surface(*gt, SAMPLES, rng)
-    d_rg, i_rg = cKDTree(pg).query(pr)
-    d_gr, i_gr = cKDTree(pr).query(pg)
-    normal = 0.5 * (np.abs((nr * ng[i_rg]).sum(1)).mean() + np.abs((ng * nr[i_gr]).sum(1)).mean())
-    return {"chamfer": 50.0 * (d_rg.mean() + d_gr.mean()), "p2s": 100.0 * d_rg.mean(),
-            "normal": float(normal)}
-
 
 def pattern_colors(v: np.ndarray) -> np.ndarray:
     """(V, 3) uint8 stripes so the rendered image has texture."""
@@ -104,7 +77,6 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(0)
     body = load_body_model("anny")
     cam = Camera.from_fov(512, 512)
     params = true_params(body)
@@ -121,14 +93,14 @@ def main(argv=None) -> int:
 
             fit = fit_observation(obs, cam, body, FitConfig(quality=args.quality))
         fit_s = time.perf_counter() - t0
-        rows.append((case, "naked body", compare((fit.vertices, body.faces), gt, rng), fit_s,
+        rows.append((case, "naked body", surface_distances((fit.vertices, body.faces), gt), fit_s,
                      float("nan")))
         for mode in SurfaceConfig.MODES:
             reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))   # warm caches
             t0 = time.perf_counter()
             s = reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
             sec = time.perf_counter() - t0
-            rows.append((case, mode, compare((s.vertices, s.faces), gt, rng), fit_s, sec))
+            rows.append((case, mode, surface_distances((s.vertices, s.faces), gt), fit_s, sec))
         for r in rows[-3:]:
             print(f"  {r[0]:9s} {r[1]:11s} chamfer {r[2]['chamfer']:.2f} cm  p2s {r[2]['p2s']:.2f} "
                   f"cm  normal {r[2]['normal']:.3f}  {r[4]:.2f} s", flush=True)

@@ -67,9 +67,9 @@ def voxelize(vertices: np.ndarray, faces: np.ndarray, grid: VoxelGrid) -> np.nda
     with np.errstate(divide="ignore", invalid="ignore"):
         w1 = ((px - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (py - a[:, 1])) / d
         w2 = ((b[:, 0] - a[:, 0]) * (py - a[:, 1]) - (px - a[:, 0]) * (b[:, 1] - a[:, 1])) / d
-    w0 = 1.0 - w1 - w2
-    hit = (d != 0) & (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
-    z = w0 * a[:, 2] + w1 * b[:, 2] + w2 * c[:, 2]
+        w0 = 1.0 - w1 - w2
+        hit = (d != 0) & (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+        z = w0 * a[:, 2] + w1 * b[:, 2] + w2 * c[:, 2]
     k = np.clip(np.ceil(z[hit]), 0, nz).astype(np.int64)           # first voxel behind it
     col = px[hit] * ny + py[hit]
     crossings = np.bincount(col * (nz + 1) + k, minlength=nx * ny * (nz + 1))

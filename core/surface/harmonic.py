@@ -32,7 +32,7 @@ def harmonic_fill(values: np.ndarray, known: np.ndarray, domain: np.ndarray,
     idx[unknown] = np.arange(n)
     ys, xs = np.nonzero(unknown)
     fallback = float(vals[known].mean()) if known.any() else (boundary_value or 0.0)
-    eps = 1e-6
+    eps = 1e-8
     diag = np.full(n, eps)
     rhs = np.full(n, eps * fallback)
     rows, cols = [], []

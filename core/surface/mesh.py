@@ -62,3 +62,18 @@ class SurfaceMesh:
         """Enclosed volume in cubic metres (positive when the faces point outward)."""
         t = self.vertices.astype(np.float64)[self.faces]
         return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
+
+    def winding_numbers(self, points: np.ndarray) -> np.ndarray:
+        """(N,) float64 generalized winding numbers of points (N, 3) (camera frame, metres):
+        about 1 inside a closed outward mesh, 0 outside. Cost O(N x F): meant for a few points."""
+        p = np.asarray(points, np.float64).reshape(-1, 3)
+        t = self.vertices.astype(np.float64)[self.faces]                   # (F, 3, 3)
+        out = np.empty(len(p))
+        for k, q in enumerate(p):
+            a, b, c = t[:, 0] - q, t[:, 1] - q, t[:, 2] - q
+            la, lb, lc = (np.linalg.norm(x, axis=1) for x in (a, b, c))
+            num = np.einsum("ij,ij->i", a, np.cross(b, c))
+            den = (la * lb * lc + np.einsum("ij,ij->i", a, b) * lc
+                   + np.einsum("ij,ij->i", b, c) * la + np.einsum("ij,ij->i", c, a) * lb)
+            out[k] = 2.0 * np.arctan2(num, den).sum() / (4.0 * np.pi)
+        return out
