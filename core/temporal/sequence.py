@@ -53,6 +53,18 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
+def _median_in_time(pose: np.ndarray, ok: list[bool], radius: int = 2) -> np.ndarray:
+    """(T, P, 3) per-frame analytic pose guesses with each usable frame replaced by the median
+    of the usable guesses within ``radius`` frames: one frame's wrong limb (a missed keypoint)
+    does not start the fit far off."""
+    out = pose.copy()
+    good = np.flatnonzero(ok)
+    for i in good:
+        near = good[np.abs(good - i) <= radius]
+        out[i] = np.median(pose[near], axis=0)
+    return out
+
+
 class SequenceFitter:
     """Streaming sequence fit of one person.
 
@@ -216,6 +228,8 @@ class SequenceFitter:
             go[i] = hinit.rotvec(rot)
             bp[i] = pose
             prev_rot, prev_pose = rot, pose
+        if learned is None:
+            bp = _median_in_time(bp, [s == "ok" for _, s in frames])
         t = lambda x: torch.as_tensor(x, dtype=torch.float32, device=self.body.device)  # noqa: E731
         g, b = t(go), t(bp)
         ev = window_evidence([o for o, _ in frames], [s == "ok" for _, s in frames], self.body,

@@ -1,0 +1,126 @@
+"""Video benchmark: speed of tracking taiji.mp4 and quality of sequence vs per-frame fitting.
+
+    .venv/bin/python bench/video.py [--frames N] [--synthetic-frames N] [--seeds K]
+
+Prints (one run):
+  1. perception-only frames/s (decode + BlazePose) and end-to-end frames/s (decode + BlazePose +
+     sequence fit, overlapped in a second thread), and their ratio, on taiji.mp4;
+  2. on synthetic sequences with ground truth: MPJPE, PA-MPJPE (mm) and acceleration error
+     (mm/frame^2) for core.fitting's per-frame fit, for the window fit without temporal terms and
+     for the sequence fit;
+  3. mean joint acceleration (mm/frame^2) of the fitted body next to BlazePose's raw 3D
+     landmarks on taiji.mp4 and single_person_demo.mp4.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.body import load_body_model  # noqa: E402
+from core.media import open_source  # noqa: E402
+from core.perception import PoseDetector  # noqa: E402
+from core.progress import drive  # noqa: E402
+from core.temporal import SequenceConfig, TrackConfig, fit_sequence, track_video  # noqa: E402
+from core.temporal.config import SmoothingConfig  # noqa: E402
+from core.temporal.synthetic_motion import make_sequence  # noqa: E402
+
+SAMPLES = Path("/work/shared/samples")
+BODY = list(range(11, 33))
+LIMBS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+def accel(x: np.ndarray) -> float:
+    """Mean |acceleration| (same unit as x, per frame^2) of (T, K, 3) points."""
+    return float(np.linalg.norm(x[2:] - 2 * x[1:-1] + x[:-2], axis=-1).mean())
+
+
+def perception_only(path: Path, frames: int) -> tuple[float, list]:
+    with open_source(path) as src, PoseDetector(mode="video") as det:
+        n = min(frames, len(src)) if frames else len(src)
+        t = time.perf_counter()
+        obs = [det.detect(src.read(i)) for i in range(n)]
+        dt = time.perf_counter() - t
+    for o in obs:
+        o.mask = None
+    return n / dt, obs
+
+
+def end_to_end(path: Path, frames: int, body) -> tuple[float, list]:
+    cfg = TrackConfig(max_frames=frames)
+    cfg.sequence.vertices = False
+    fits: list = []
+    with open_source(path) as src:
+        t = time.perf_counter()
+        n = drive(track_video(src, None, body, cfg), on_item=fits.append)
+        dt = time.perf_counter() - t
+    return n / dt, fits
+
+
+def synthetic(body, frames: int, seeds: int) -> None:
+    from core.fitting import FitConfig, fit_observation, pa_mpjpe
+
+    rows = {"per-frame (core.fitting, fast)": [], "window fit, no temporal terms": [],
+            "sequence fit": []}
+    for seed in range(seeds):
+        seq = make_sequence(body, frames, seed=100 + seed)
+        quick = SequenceConfig(use_regressor=False, vertices=False)
+        off = SequenceConfig(use_regressor=False, vertices=False,
+                             smoothing=SmoothingConfig(accel=0, velocity=0, transl_accel=0))
+        pf = [fit_observation(o, seq.camera, body, FitConfig(quality="fast", silhouette=False))
+              for o in seq.observations]
+        for name, fits in (("per-frame (core.fitting, fast)", pf),
+                           ("window fit, no temporal terms",
+                            drive(fit_sequence(seq.observations, seq.camera, body, off))),
+                           ("sequence fit", drive(fit_sequence(seq.observations, seq.camera, body, quick)))):
+            p = np.stack([f.landmarks for f in fits])[:, BODY]
+            g = seq.landmarks[:, BODY]
+            rel = lambda x: x - x[:, [12, 13]].mean(1, keepdims=True)  # noqa: E731
+            m = np.linalg.norm(rel(p) - rel(g), axis=-1).mean()
+            pa = np.mean([pa_mpjpe(p[i], g[i]) for i in range(len(p))])
+            a = np.linalg.norm((p[2:] - 2 * p[1:-1] + p[:-2]) - (g[2:] - 2 * g[1:-1] + g[:-2]),
+                               axis=-1).mean()
+            rows[name].append((m, pa, a))
+    print(f"\nsynthetic: {seeds} sequences x {frames} frames (noise, dropout; mm)")
+    print(f"{'method':34s} {'MPJPE':>7s} {'PA-MPJPE':>9s} {'accel err':>10s}")
+    for name, r in rows.items():
+        m, pa, a = np.mean(r, 0) * 1000
+        print(f"{name:34s} {m:7.1f} {pa:9.1f} {a:10.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=0, help="taiji frames (0: all 412)")
+    ap.add_argument("--synthetic-frames", type=int, default=48)
+    ap.add_argument("--seeds", type=int, default=3)
+    args = ap.parse_args()
+    body = load_body_model("anny")
+    taiji = SAMPLES / "HybrIK" / "taiji.mp4"
+    demo = SAMPLES / "mmhuman3d" / "single_person_demo.mp4"
+
+    fps_p, obs = perception_only(taiji, args.frames)
+    fps_e, fits = end_to_end(taiji, args.frames, body)
+    print(f"taiji.mp4 {len(fits)} frames: perception-only {fps_p:.1f} frames/s, end-to-end "
+          f"{fps_e:.1f} frames/s, ratio {fps_e / fps_p:.2f}")
+    for name, path, raw, fitted in (("taiji.mp4", taiji, obs, fits),
+                                    ("single_person_demo.mp4", demo, None, None)):
+        if raw is None:
+            _, raw = perception_only(path, 0)
+            _, fitted = end_to_end(path, 0, body)
+        lm_raw = np.stack([o.landmarks3d for o in raw])[:, LIMBS]
+        lm_fit = np.stack([f.landmarks for f in fitted if f.landmarks is not None])[:, LIMBS]
+        lm_fit = lm_fit - lm_fit[:, 6:8].mean(1, keepdims=True)   # hip-centred like BlazePose
+        print(f"{name}: mean joint acceleration, BlazePose 3D landmarks {accel(lm_raw) * 1000:.1f}"
+              f" mm/frame^2, fitted body {accel(lm_fit) * 1000:.1f} mm/frame^2 (hip-centred)")
+    synthetic(body, args.synthetic_frames, args.seeds)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(2)
+    main()
