@@ -119,6 +119,19 @@ def sample_views(landmarks_canonical: np.ndarray, rng: np.random.Generator,
     tx = (ux - cx) / f * z - centre[:, 0]
     ty = (uy - cy) / f * z - centre[:, 1]
     transl = np.stack([tx, ty, z], -1)
+    # the placement above treats the body as flat; correct it with the true perspective
+    limit_lo = -np.stack([slack_x, slack_y], -1)
+    limit_hi = np.stack([w - 1 + slack_x, h - 1 + slack_y], -1)
+    for _ in range(4):
+        q = p + transl[:, None]
+        px = f[:, None, None] * q[..., :2] / np.clip(q[..., 2:], 0.1, None) \
+            + np.stack([cx, cy], -1)[:, None]
+        margin = (f * BODY_MARGIN_M / transl[:, 2])[:, None]
+        lo_px, hi_px = px.min(1) - margin, px.max(1) + margin
+        grow = np.max((hi_px - lo_px) / (limit_hi - limit_lo), -1)
+        transl = np.where((grow > 1)[:, None], transl * (1.02 * grow)[:, None], transl)
+        shift = np.maximum(limit_lo - lo_px, 0) - np.maximum(hi_px - limit_hi, 0)
+        transl[:, :2] += np.where((grow > 1)[:, None], 0.0, shift * transl[:, 2:] / f[:, None])
     go = _rotvec(R)
     intr = np.stack([f, f, cx, cy, w, h], -1)
     return Views(R, go, transl, intr)
