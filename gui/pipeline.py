@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import cv2
 import numpy as np
 
 from core.errors import Cancelled, StudioError
@@ -253,53 +252,31 @@ BODY_RGB = (90, 170, 255)
 
 def body_layer(vertices: np.ndarray, faces: np.ndarray, camera: Camera,
                color: tuple[int, int, int] = BODY_RGB, alpha: float = 0.6) -> np.ndarray:
-    """(H, W, 4) uint8 RGBA layer of the body drawn as seen by ``camera``; transparent elsewhere.
+    """(H, W, 4) uint8 RGBA layer of the shaded body as seen by ``camera``; transparent elsewhere.
 
-    vertices: (V, 3) float32, camera frame, metres. faces: (F, 3) int64.
-    Uses core.render.overlay.draw_body when present (shaded); else a flat silhouette.
+    vertices: (V, 3) float32, camera frame, metres. faces: (F, 3) int64. Drawn by
+    core.render.overlay.draw_body over black at full opacity; its coverage becomes the alpha, so
+    the layer can be toggled without redrawing the frame.
     """
-    h, w = camera.height, camera.width
-    overlay = _optional("core.render.overlay")
-    if overlay is not None and hasattr(overlay, "draw_body"):
-        black = np.zeros((h, w, 3), np.uint8)
-        drawn = overlay.draw_body(black, vertices, faces, camera, color=color, alpha=1.0)
-        cover = drawn.max(axis=2) > 0
-        rgba = np.zeros((h, w, 4), np.uint8)
-        rgba[..., :3] = drawn
-        rgba[..., 3] = np.where(cover, int(alpha * 255), 0)
-        return rgba
-    uv = camera.project(vertices)
-    front = vertices[:, 2] > 1e-3
-    tri = faces[front[faces].all(axis=1)]
-    pts = np.round(uv[tri]).astype(np.int32)
-    rgba = np.zeros((h, w, 4), np.uint8)
-    cover = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(cover, list(pts.reshape(-1, 3, 1, 2)), 255)
-    rgba[cover > 0] = (*color, int(alpha * 255))
+    from core.render.overlay import draw_body
+
+    black = np.zeros((camera.height, camera.width, 3), np.uint8)
+    drawn = draw_body(black, vertices, faces, camera, color=color, alpha=1.0)
+    rgba = np.zeros(drawn.shape[:2] + (4,), np.uint8)
+    rgba[..., :3] = drawn
+    rgba[..., 3] = np.where(drawn.max(axis=2) > 0, int(alpha * 255), 0)
     return rgba
 
 
 def upright(vertices: np.ndarray) -> np.ndarray:
-    """Camera-frame vertices (x right, y down, z forward) turned to an upright world frame
-    (y up, the subject facing +z): a 180° turn about x. (V, 3) float32, metres."""
-    mesh_io = _optional("core.export.mesh_io")
-    if mesh_io is not None and hasattr(mesh_io, "camera_to_upright"):
-        return np.asarray(mesh_io.camera_to_upright(vertices), np.float32)
-    v = np.asarray(vertices, np.float32).copy()
-    v[:, 1:] *= -1.0
-    return v
+    """Camera frame -> upright world frame (y up, the subject facing +z); (V, 3) float32."""
+    from core.export.mesh_io import camera_to_upright
+
+    return camera_to_upright(vertices)
 
 
 def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
-    """Write one OBJ mesh (core.export.mesh_io.write_obj when present, else trimesh)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mesh_io = _optional("core.export.mesh_io")
-    if mesh_io is not None and hasattr(mesh_io, "write_obj"):
-        mesh_io.write_obj(path, vertices, faces)
-        return path
-    import trimesh
+    """Write one OBJ mesh with core.export.mesh_io; returns the path."""
+    from core.export.mesh_io import write_obj as _write_obj
 
-    mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), np.asarray(faces), process=False)
-    path.write_text(trimesh.exchange.obj.export_obj(mesh, include_normals=False))
-    return path
+    return Path(_write_obj(path, vertices, faces))

@@ -14,14 +14,15 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
+from core.export.mesh_io import camera_to_upright
+
 BODY_COLOR = "#9fb8d8"
 
 
 def _to_view(vertices: np.ndarray) -> np.ndarray:
-    """Camera frame -> viewer frame (y up, subject facing +z): a 180° turn about x."""
-    v = np.asarray(vertices, np.float32).copy()
-    v[:, 1:] *= -1.0
-    return v
+    """Camera frame -> viewer frame (y up, subject facing +z): a 180° turn about x, the same
+    upright frame the OBJ export writes."""
+    return camera_to_upright(vertices)
 
 
 class Viewer3D(QWidget):
