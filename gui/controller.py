@@ -9,11 +9,12 @@ job the session is saved (atomically) beside the media.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Signal, Slot
 
 from core.errors import MediaError, StudioError
 from core.session import Session, SessionError, load_session, save_session, session_path_for
@@ -57,6 +58,9 @@ class StudioController(QObject):
         self.parents: np.ndarray | None = None
         self.fit_settings = pipeline.FitSettings()
         self.autosave = True
+        #: where sessions go when the media's folder is read-only (a DVD, a shared folder)
+        self.fallback_dir = Path(QStandardPaths.writableLocation(
+            QStandardPaths.AppLocalDataLocation) or Path.home() / ".human-studio") / "sessions"
         self.job_name = ""
         self.job_started_at = 0.0
         self.cancel_requested_at: float | None = None
@@ -109,12 +113,21 @@ class StudioController(QObject):
         self.show_frame(0)
         return True
 
+    def default_session_path(self) -> Path:
+        """``<media>.studio.npz`` beside the media, or in ``fallback_dir`` when that folder is
+        read-only."""
+        p = session_path_for(self.source.path)
+        return p if os.access(p.parent, os.W_OK) else self.fallback_dir / p.name
+
     def saved_session_path(self) -> Path | None:
-        """The session file beside the open media, when one exists."""
+        """The session file of the open media (beside it or in ``fallback_dir``), if any."""
         if self.source is None:
             return None
-        p = session_path_for(self.source.path)
-        return p if p.is_file() else None
+        beside = session_path_for(self.source.path)
+        for p in (beside, self.fallback_dir / beside.name):
+            if p.is_file():
+                return p
+        return None
 
     def restore_session(self, path: str | Path | None = None) -> bool:
         """Load the session beside the media (or ``path``) into the open media."""
@@ -281,6 +294,8 @@ class StudioController(QObject):
             return None
         if self.session.is_empty and not force and path is None:
             return None
+        if path is None and self.session.path is None and self.source is not None:
+            path = self.default_session_path()
         try:
             written = save_session(self.session, path)
         except SessionError as exc:

@@ -208,3 +208,25 @@ def test_coming_features_are_disabled_with_a_tooltip(window):
     for key in ("optimize", "reconstruct"):
         action = window.actions_by_key[key]
         assert not action.isEnabled() and action.toolTip().startswith("Coming with")
+
+
+def test_read_only_media_folder_saves_the_session_elsewhere(window, qtbot, ryota_png, tmp_path,
+                                                           monkeypatch):
+    import os
+
+    import gui.controller as controller_module
+
+    folder = tmp_path / "readonly"
+    media = copy_media(ryota_png, folder)
+    real_access = os.access
+    monkeypatch.setattr(controller_module.os, "access",
+                        lambda p, mode: False if os.fspath(p) == os.fspath(folder.resolve())
+                        else real_access(p, mode))
+    window.controller.fallback_dir = tmp_path / "sessions"
+    assert window.open_path(media)
+    window.controller.detect()
+    wait_idle(qtbot, window, 60_000)
+    assert window.errors.last is None
+    assert (tmp_path / "sessions" / "ryota.png.studio.npz").is_file()
+    assert not list(folder.glob("*.studio.npz"))
+    assert window.controller.saved_session_path() == tmp_path / "sessions" / "ryota.png.studio.npz"
