@@ -17,9 +17,9 @@ class DepthConfig:
     solve_size: int = 160
     #: Body pixels closer than this to the body's own outline (pixels at solve scale) are not
     #: trusted as boundary values (steep, grazing depth); the solve decides them.
-    body_margin: float = 2.0
+    body_margin: float = 1.0
     #: Constant clothing thickness added in front of and behind the body, metres.
-    clothing_offset: float = 0.005
+    clothing_offset: float = 0.0075
 
 
 @dataclass
