@@ -168,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         sched.step()
         if step % 250 == 0 or step == args.steps:
             ev = evaluate(net, skel, val)
-            print(f"step {step:5d} loss {float(loss):.4f} "
-                  + " ".join(f"{k} {float(v):.4f}" for k, v in terms.items())
+            print(f"step {step:5d} loss {loss.item():.4f} "
+                  + " ".join(f"{k} {v.item():.4f}" for k, v in terms.items())
                   + f" | val mpjpe {ev['mpjpe_mm']:.1f} mm orient {ev['orient_deg']:.1f} deg "
                   f"shape {ev['shape_rmse']:.3f} depth {100 * ev['depth_rel']:.1f} % "
                   f"({time.time() - t_train:.0f} s)", flush=True)
