@@ -1,0 +1,240 @@
+"""optimize_subject: one clothed avatar against every used frame of a video (SelfRecon's role).
+
+Variables: a clothing displacement per body vertex along its rest normal (avatar.py), the shape
+shared by all frames, and every frame's orientation, pose and translation (started from the
+sequence fit). Each Adam step poses the avatar into ``batch`` frames with the body model's own
+skinning, on a fresh random subset of vertices (skinning cost is proportional to it), and sums
+per frame: the silhouette loss against the person mask (core.render.silhouette), the robust
+keypoint reprojection, the pose prior and a pull towards the frame's sequence fit; plus, once,
+the Laplacian smoothness and size limits of the displacement and the shape prior. Every
+``full_every``-th step also moves the body poses and the shape; the others reuse cached skinning
+transforms (posing.py), which is what makes a hundred frames affordable on a CPU.
+
+Every ``eval_every`` steps the full objective is evaluated on every used frame with a fixed
+vertex subset (deterministic); the lowest one is the best avatar so far. Cancel returns it, and
+a run resumed from a SubjectState continues from it (its iteration count and step-size schedule
+included; Adam's moments restart).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from core.body.base import BodyModel
+from core.errors import StudioError
+from core.fitting.losses import keypoint_loss, project
+from core.progress import NEVER, CancelToken
+from core.types import Progress
+
+from .avatar import AvatarGeometry
+from .config import SubjectConfig
+from .frames import SubjectFrame, stack_params
+from .posing import FramePoser
+from .result import AvatarSnapshot
+from .state import SubjectState
+
+#: Geman-McClure scale of keypoint residuals, in pixels for a person 500 px tall.
+ROBUST_PX = 100.0
+#: Seed of the fixed vertex subset the evaluations use.
+EVAL_SEED = 12345
+
+
+class _Variables:
+    """The optimized tensors, their starting values, and their conversion to a SubjectState."""
+
+    def __init__(self, body: BodyModel, geom: AvatarGeometry, frames: list[SubjectFrame],
+                 state: SubjectState | None) -> None:
+        dt, dev = body.dtype, body.device
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
+        init = stack_params(frames, body)
+        self.go0, self.bp0, self.tr0 = init["global_orient"], init["body_pose"], init["transl"]
+        if state is not None:
+            _check_state(state, body, frames)
+            go, bp, tr, shape = t(state.global_orient), t(state.body_pose), t(state.transl), t(state.shape)
+            disp, self.normals = t(state.displacement), t(state.normals)
+        else:
+            go, bp, tr = self.go0.clone(), self.bp0.clone(), self.tr0.clone()
+            shape = init["shape"].median(0).values
+            disp = torch.zeros(body.num_vertices, dtype=dt, device=dev)
+            self.normals = geom.rest_normals(shape)
+        self.bounds = None
+        if body.shape_bounds is not None:
+            b = t(body.shape_bounds)
+            self.bounds = (b[:, 0], b[:, 1] - b[:, 0])
+            u = ((shape - self.bounds[0]) / self.bounds[1]).clamp(1e-4, 1 - 1e-4)
+            shape = torch.log(u / (1 - u))
+        self.shape_free = shape.clone().requires_grad_(True)
+        self.disp = disp.clone().requires_grad_(True)
+        self.go = go.clone().requires_grad_(True)
+        self.bp = bp.clone().requires_grad_(True)
+        self.tr = tr.clone().requires_grad_(True)
+
+    def shape(self) -> torch.Tensor:
+        """(1, S) shape parameters."""
+        s = self.shape_free if self.bounds is None else \
+            self.bounds[0] + self.bounds[1] * torch.sigmoid(self.shape_free)
+        return s[None]
+
+    def offsets(self) -> torch.Tensor:
+        """(V, 3) canonical-frame clothing offsets, metres."""
+        return self.disp[:, None] * self.normals
+
+    @torch.no_grad()
+    def to_state(self, body: BodyModel, frames: list[SubjectFrame], iteration: int,
+                 loss: float) -> SubjectState:
+        n = lambda x: x.detach().cpu().numpy().astype(np.float32)  # noqa: E731
+        return SubjectState(body.name, n(self.disp), n(self.normals), n(self.offsets()),
+                            n(self.shape()[0]), np.array([f.index for f in frames], np.int64),
+                            n(self.go), n(self.bp), n(self.tr), int(iteration), float(loss))
+
+
+def _check_state(state: SubjectState, body: BodyModel, frames: list[SubjectFrame]) -> None:
+    if state.model != body.name or len(state.displacement) != body.num_vertices:
+        raise StudioError(f"The saved avatar state is for body model '{state.model}', not "
+                          f"'{body.name}'; resume with the same body model or start afresh.")
+    if [int(i) for i in state.frame_indices] != [f.index for f in frames]:
+        raise StudioError("The saved avatar state was optimized on other frames; resume with "
+                          "the same input and --frames, or start afresh.")
+
+
+class _Objective:
+    """The energy of the avatar in a set of frames (see the module docstring)."""
+
+    def __init__(self, body: BodyModel, geom: AvatarGeometry, frames: list[SubjectFrame],
+                 config: SubjectConfig, v: _Variables) -> None:
+        self.body, self.geom, self.frames, self.cfg, self.v = body, geom, frames, config, v
+        dt, dev = body.dtype, body.device
+        self.kp = torch.as_tensor(np.stack([f.keypoints for f in frames]), dtype=dt, device=dev)
+        self.kpw = torch.as_tensor(np.stack([f.kp_weights for f in frames]), dtype=dt, device=dev)
+        self.poser = FramePoser(body, v.shape().detach(), v.bp.detach())
+
+    def regularizers(self) -> torch.Tensor:
+        w, lim, v = self.cfg.weights, self.cfg.limits, self.v
+        d = v.disp
+        lap = torch.sparse.mm(self.geom.laplacian, d[:, None])[:, 0]
+        over = torch.relu(d - lim.max) + torch.relu(lim.min - d)
+        e = (w.laplacian * (lap / 0.01).pow(2).mean()
+             + w.displacement_l2 * (d / 0.1).pow(2).mean()
+             + w.displacement_limit * (over / 0.01).pow(2).mean())
+        return e + w.shape_prior * self.body.shape_prior(v.shape())[0]
+
+    def per_frame(self, rows: torch.Tensor, ids: torch.Tensor, full: bool) -> torch.Tensor:
+        """(len(rows),) energy of the frames ``rows`` with the vertex subset ``ids``."""
+        w, v = self.cfg.weights, self.v
+        go, bp, tr = v.go[rows], v.bp[rows], v.tr[rows]
+        shape = v.shape() if full else v.shape().detach()
+        out = self.poser.pose(rows, go, bp, shape, tr, v.offsets(), ids, full)
+        e = []
+        for k, r in enumerate(rows.tolist()):
+            f = self.frames[r]
+            c = f.camera
+            sil = f.silhouette.loss(out.vertices[k:k + 1])[0] * 100.0
+            kp = keypoint_loss(project(out.landmarks[k:k + 1], c.fx, c.fy, c.cx, c.cy),
+                               self.kp[r], self.kpw[r], f.person_scale, ROBUST_PX)[0]
+            e.append(w.silhouette * sil + w.keypoints * kp)
+        drift = ((bp - v.bp0[rows]).pow(2).sum((1, 2)) + (go - v.go0[rows]).pow(2).sum(1)
+                 + ((tr - v.tr0[rows]) / 0.1).pow(2).sum(1))
+        return torch.stack(e) + w.pose_prior * self.body.pose_prior(bp) + w.pose_drift * drift
+
+    @torch.no_grad()
+    def evaluate(self, ids: torch.Tensor) -> float:
+        """The full objective over every frame (cached transforms, fixed vertex subset)."""
+        n = len(self.frames)
+        e = sum(float(self.per_frame(torch.arange(i, min(i + 16, n)), ids, False).sum())
+                for i in range(0, n, 16))
+        return e / n + float(self.regularizers())
+
+
+def _cosine(step: int, total: int) -> float:
+    return 0.1 + 0.45 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
+def optimize_subject(frames: list[SubjectFrame], body: BodyModel,
+                     config: SubjectConfig | None = None, *, state: SubjectState | None = None,
+                     cancel: CancelToken = NEVER) -> Iterator[object]:
+    """Job generator: optimize one avatar against ``frames`` (see core/progress.py).
+
+    frames: from ``prepare_frames``. state: resume from this SubjectState (same body model and
+        frames); None starts from the frames' fits with no clothing.
+    yields: Progress("optimize", iteration, iterations) and an AvatarSnapshot at every
+        evaluation (and every ``snapshot_every`` steps).
+    returns: the best SubjectState found (the lowest full objective; also what Cancel returns).
+    raises: StudioError when ``state`` belongs to another body model or other frames.
+    """
+    config = config or SubjectConfig()
+    old_threads = torch.get_num_threads()
+    if config.optim.threads:
+        torch.set_num_threads(config.optim.threads)
+    try:
+        return (yield from _run(frames, body, config, state, cancel))
+    finally:
+        if config.optim.threads:
+            torch.set_num_threads(old_threads)
+
+
+def _run(frames, body, config, state, cancel):
+    oc, lr = config.optim, config.lr
+    if not frames:
+        raise StudioError("No frames to optimize the avatar against.")
+    geom = AvatarGeometry(body)
+    v = _Variables(body, geom, frames, state)
+    obj = _Objective(body, geom, frames, config, v)
+    n, V, dev = len(frames), body.num_vertices, body.device
+    start = state.iteration if state is not None else 0
+    total = max(oc.iterations, start)
+    gen = torch.Generator().manual_seed(int(oc.seed) + start)
+    k = min(oc.vertices, V)
+    eval_ids = torch.randperm(V, generator=torch.Generator().manual_seed(EVAL_SEED))[:k]
+    eval_ids = eval_ids.sort().values.to(dev)
+    groups = [(v.disp, lr.displacement), (v.shape_free, lr.shape), (v.go, lr.orient),
+              (v.bp, lr.pose), (v.tr, lr.transl)]
+    opt = torch.optim.Adam([{"params": [p], "lr": r, "base": r} for p, r in groups])
+
+    def snapshot(it: int, loss: float) -> AvatarSnapshot:
+        with torch.no_grad():
+            verts = (body.rest_vertices(v.shape())[0] + v.offsets()).cpu().numpy()
+        return AvatarSnapshot(it, loss, best.best_loss, verts[geom.main_ids].astype(np.float32),
+                              geom.main_faces)
+
+    loss0 = obj.evaluate(eval_ids)
+    best = v.to_state(body, frames, start, loss0)
+    yield snapshot(start, loss0)
+    yield Progress("optimize", start, total, f"loss {loss0:.4f}")
+    order = torch.empty(0, dtype=torch.int64)
+    b = min(oc.batch, n)
+    t0 = time.perf_counter()
+    for it in range(start + 1, total + 1):
+        if cancel.cancelled:
+            return best
+        if len(order) < b:
+            order = torch.cat([order, torch.randperm(n, generator=gen)])
+        rows, order = order[:b], order[b:]
+        ids = torch.randperm(V, generator=gen)[:k].to(dev)
+        full = oc.full_every <= 1 or it % oc.full_every == 0
+        for g in opt.param_groups:
+            g["lr"] = g["base"] * _cosine(it, total)
+        opt.zero_grad(set_to_none=True)
+        loss = obj.per_frame(rows, ids, full).mean() + obj.regularizers()
+        loss.backward()
+        if not full:                     # pose and shape did not take part: keep them still
+            v.bp.grad = None
+            v.shape_free.grad = None
+        opt.step()
+        if full:                         # the shape's caches are refreshed before evaluations
+            obj.poser.update(rows, v.bp.detach()[rows])
+        if it % max(oc.eval_every, 1) == 0 or it == total:
+            obj.poser.set_shape(v.shape(), v.bp.detach())
+            e = obj.evaluate(eval_ids)
+            if e < best.best_loss:
+                best = v.to_state(body, frames, it, e)
+            yield snapshot(it, e)
+        elif oc.snapshot_every and it % oc.snapshot_every == 0:
+            yield snapshot(it, float("nan"))
+        rate = (it - start) / max(time.perf_counter() - t0, 1e-9)
+        yield Progress("optimize", it, total,
+                       f"loss {loss.item():.4f} (best {best.best_loss:.4f}), {rate:.1f} it/s")
+    return best
