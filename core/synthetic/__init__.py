@@ -5,9 +5,10 @@ from .observe import (NoiseConfig, SyntheticTruth, render_silhouette, synthesize
                       synthesize_observation, visibility)
 from .poses import MODES, PoseSamplerConfig, sample_pose_coords, sample_poses
 from .shapes import sample_shapes
+from .skeleton import PoseSkeleton
 from .views import ViewConfig, Views, sample_camera_and_pose, sample_views
 
-__all__ = ["MODES", "NoiseConfig", "PoseSamplerConfig", "SyntheticTruth", "ViewConfig", "Views",
+__all__ = ["MODES", "NoiseConfig", "PoseSamplerConfig", "PoseSkeleton", "SyntheticTruth", "ViewConfig", "Views",
            "render_silhouette", "sample_camera_and_pose", "sample_pose_coords", "sample_poses",
            "sample_shapes", "sample_views", "synthesize_keypoints", "synthesize_observation",
            "visibility"]
