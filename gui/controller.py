@@ -38,6 +38,7 @@ class StudioController(QObject):
         job_done(str name, bool cancelled)
         error(str title, str message, str traceback)
         message(str text, str level)      a line for the log panel
+        avatar_preview(object snapshot)   an AvatarSnapshot while the avatar is optimized
     """
 
     media_opened = Signal(object)
@@ -48,6 +49,7 @@ class StudioController(QObject):
     job_done = Signal(str, bool)
     error = Signal(str, str, str)
     message = Signal(str, str)
+    avatar_preview = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,12 @@ class StudioController(QObject):
         self.index = 0
         self.parents: np.ndarray | None = None
         self.fit_settings = pipeline.FitSettings()
+        self.surface_settings = pipeline.SurfaceSettings()
+        self.subject_settings = pipeline.SubjectSettings()
+        #: "Fit all frames" on a video tracks at most this many frames (0: to the end)
+        self.track_max_frames = 0
+        #: the latest AvatarSnapshot of a running optimization (None when none runs)
+        self.preview = None
         self.autosave = True
         #: where sessions go when the media's folder is read-only (a DVD, a shared folder)
         self.fallback_dir = Path(QStandardPaths.writableLocation(
@@ -196,7 +204,7 @@ class StudioController(QObject):
         return {"error px": err, "joint speed": speed}
 
     # ---- jobs -------------------------------------------------------------------------------------
-    def _start(self, name: str, run) -> bool:
+    def _start(self, name: str, run, finish_on_cancel: bool = False) -> bool:
         if self.source is None:
             self.error.emit("Nothing to work on", "Open a photo or a video first (File > Open).", "")
             return False
@@ -208,7 +216,7 @@ class StudioController(QObject):
         self.cancel_requested_at = None
         self.busy_changed.emit(True, name)
         self.message.emit(f"{name}…", "info")
-        self.worker.runner.submit(Job(name, run))
+        self.worker.runner.submit(Job(name, run, finish_on_cancel=finish_on_cancel))
         return True
 
     def detect(self, all_frames: bool = False) -> bool:
@@ -230,8 +238,59 @@ class StudioController(QObject):
             indices = [self.index]
         s = self.fit_settings
         self.session.settings.update({"body_model": s.body_model, "quality": s.quality})
+        if all_frames and self.source.kind != "image" and pipeline.tracking_available():
+            # a video is fitted as a sequence, from the first frame not fitted yet to the end
+            run = pipeline.track_job(self.source.path, indices[0], s,
+                                     set(self.session.observations), self.track_max_frames)
+            return self._start("Fit all frames", run)
         run = pipeline.fit_job(self.source.path, dict(self.session.observations), indices, s)
         return self._start("Fit all frames" if all_frames else "Fit frame", run)
+
+    def reconstruct_surface(self) -> bool:
+        """The clothed surface of the current frame (it needs a fitted body)."""
+        if self.source is None or self.session is None:
+            return self._start("Reconstruct surface", None)
+        fit = self.fit()
+        if fit is None or fit.vertices is None:
+            self.error.emit("Nothing to reconstruct", "This frame has no fitted body yet; press "
+                            "Fit frame (F) first, then Reconstruct surface.", "")
+            return False
+        ss = self.surface_settings
+        self.session.settings.update({"surface_mode": ss.mode, "surface_detail": ss.detail})
+        run = pipeline.surface_job(self.source.path, self.index, self.observation(), fit,
+                                   self.fit_settings, ss)
+        return self._start("Reconstruct surface", run)
+
+    def optimize_subject(self) -> bool:
+        """One avatar from the fitted frames (continues the session's avatar when it used the
+        same frames). Cancel keeps the best avatar so far."""
+        if self.source is None or self.session is None:
+            return self._start("Optimize subject", None)
+        if not self.fitted_indices():
+            self.error.emit("Nothing to optimize", "No frame is fitted yet; press Fit all frames "
+                            "(Shift+F) first, then Optimize subject.", "")
+            return False
+        resume = self.session.avatar.state if self.session.avatar is not None else None
+        run = pipeline.avatar_job(self.source.path, dict(self.session.observations),
+                                  dict(self.session.fits), self.fit_settings,
+                                  self.subject_settings, resume)
+        self.preview = None
+        return self._start("Optimize subject", run, finish_on_cancel=True)
+
+    def surface(self, index: int | None = None):
+        """The clothed SurfaceMesh of frame ``index`` (default: current), or None."""
+        if self.session is None:
+            return None
+        return self.session.surfaces.get(self.index if index is None else index)
+
+    def avatar_frame(self, index: int | None = None) -> int | None:
+        """The avatar's posed frame nearest to ``index`` (default: current), or None."""
+        av = None if self.session is None else self.session.avatar
+        if av is None or not av.posed:
+            return None
+        index = self.index if index is None else index
+        keys = np.fromiter(av.posed.keys(), np.int64)
+        return int(keys[np.argmin(np.abs(keys - index))])
 
     def cancel(self) -> None:
         """Ask the running job to stop; what it finished is kept."""
@@ -254,6 +313,20 @@ class StudioController(QObject):
         elif isinstance(item, FrameFit):
             self.session.add_fit(item)
             self.results_changed.emit(item.index)
+        elif pipeline.is_surface(item):
+            self.session.add_surface(item)
+            self.message.emit(f"Clothed surface of frame {item.index}: {item.num_vertices} "
+                              f"vertices ({item.mode})", "info")
+            self.results_changed.emit(item.index)
+        elif pipeline.is_avatar_preview(item):
+            self.preview = item
+            self.avatar_preview.emit(item)
+        elif pipeline.is_avatar(item):
+            self.preview = None
+            self.session.set_avatar(item)
+            self.message.emit(f"Avatar: {item.iterations} steps, mean silhouette IoU "
+                              f"{item.mean_iou:.3f} over {len(item.posed)} frame(s)", "info")
+            self.results_changed.emit(-1)
         elif isinstance(item, pipeline.BodyMesh):
             if self.session.faces is None or not np.array_equal(self.session.faces, item.faces):
                 self.session.faces = item.faces
@@ -262,6 +335,7 @@ class StudioController(QObject):
     def _end_job(self, cancelled: bool) -> str:
         name = self.job_name
         self.job_name = ""
+        self.preview = None
         if self.cancel_requested_at is not None:
             self.last_cancel_latency = time.monotonic() - self.cancel_requested_at
             self.message.emit(f"'{name}' stopped {self.last_cancel_latency:.2f} s after Cancel; "
@@ -316,6 +390,8 @@ class StudioController(QObject):
         returns: the files written. raises: StudioError with what to do when there is nothing
         to export or the folder cannot be written.
         """
+        if options.what in ("surface", "avatar"):
+            return self._export_clothed(options)
         faces = self.faces
         indices = self.fitted_indices() if options.all_frames else [self.index]
         fits = [self.fit(i) for i in indices]
@@ -339,6 +415,30 @@ class StudioController(QObject):
             raise StudioError(f"Cannot write '{base}' ({exc.strerror or exc}); choose a folder "
                               "you can write to.") from exc
         self.message.emit(f"Exported {len(fits)} mesh(es) to {base.parent}", "info")
+        return written
+
+    def _export_clothed(self, options: ExportOptions) -> list[Path]:
+        """The current frame's clothed surface, or the avatar (rest pose: the canonical body
+        frame turned upright, or as stored for "camera"), as OBJ with colours (+ MTL + PNG)."""
+        if options.what == "surface":
+            mesh = self.surface()
+            if mesh is None:
+                raise StudioError("This frame has no clothed surface yet; press Reconstruct "
+                                  "surface first, then export.")
+        else:
+            mesh = None if self.session is None else self.session.avatar
+            if mesh is None:
+                raise StudioError("There is no avatar yet; press Optimize subject first, then "
+                                  "export.")
+        path = Path(options.path)
+        if path.suffix.lower() != ".obj":
+            path = path.with_suffix(".obj")
+        try:
+            written = pipeline.write_textured_obj(path, mesh, options.orientation)
+        except OSError as exc:
+            raise StudioError(f"Cannot write '{path}' ({exc.strerror or exc}); choose a folder "
+                              "you can write to.") from exc
+        self.message.emit(f"Exported the {options.what} to {path}", "info")
         return written
 
     # ---- lifetime ---------------------------------------------------------------------------------

@@ -31,10 +31,7 @@ MEDIA_FILTER = ("Photos and videos (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp
                 "*.avi *.mkv *.webm *.m4v);;All files (*)")
 
 #: Actions whose feature has not landed yet: key -> tooltip. Delete a line to enable the action.
-COMING = {
-    "optimize": "Coming with per-subject optimization (one avatar from every frame)",
-    "reconstruct": "Coming with clothed surface reconstruction",
-}
+COMING: dict[str, str] = {}
 ICON = "#dfe1e5"
 
 
@@ -141,7 +138,8 @@ class MainWindow(QMainWindow):
           "Save every detection and fit beside the media")
         A("save_as", "Save session &as…", None, self.save_session_as, QKeySequence("Ctrl+Shift+S"))
         A("export", "&Export OBJ…", "mdi.export", self.export_dialog, QKeySequence("Ctrl+E"),
-          "Export the fitted body as OBJ (current frame or every frame)")
+          "Export the fitted body (current frame or every frame), the clothed surface or the "
+          "avatar as OBJ")
         A("settings", "Se&ttings", "fa5s.cog", self.show_settings, QKeySequence("Ctrl+,"),
           "Body model, model folder, device and fit quality")
         A("quit", "&Quit", None, self.close, QKeySequence.Quit)
@@ -153,10 +151,11 @@ class MainWindow(QMainWindow):
           "Fit the body model to the current frame")
         A("fit_all", "Fit a&ll frames", "mdi.run-fast", lambda: c.fit_frames(True), "Shift+F",
           "Fit the body model to every frame not fitted yet")
-        A("optimize", "&Optimize subject", "mdi.account-cog", lambda: None, None,
-          "One clothed avatar optimized over every frame")
-        A("reconstruct", "&Reconstruct surface", "mdi.human-handsup", lambda: None, None,
-          "Clothed surface of the current frame")
+        A("optimize", "&Optimize subject", "mdi.account-cog", c.optimize_subject, "Shift+O",
+          "One clothed, textured avatar optimized over the fitted frames (Cancel keeps the best "
+          "so far)")
+        A("reconstruct", "&Reconstruct surface", "mdi.human-handsup", c.reconstruct_surface, "R",
+          "Clothed surface of the current frame, coloured from the image (needs a fitted body)")
         A("cancel", "&Cancel", "fa5s.stop-circle", c.cancel, "Esc", "Stop the running job")
         A("play", "Play / pause", "fa5s.play", self.timeline.toggle_play, "Space")
         A("prev", "Previous frame", None, lambda: self.timeline.step(-1), "Left")
@@ -231,6 +230,9 @@ class MainWindow(QMainWindow):
         c.progress.connect(self._on_progress)
         c.error.connect(self.errors.report)
         c.message.connect(self.log_panel.append)
+        c.avatar_preview.connect(self._on_avatar_preview)
+        c.busy_changed.connect(self._show_layers_for_job)
+        c.job_done.connect(self._on_job_done)
         self.timeline.index_changed.connect(c.show_frame)
         self.timeline.playing_changed.connect(
             lambda on: self.actions_by_key["play"].setIcon(
@@ -254,6 +256,10 @@ class MainWindow(QMainWindow):
         p.set_value(p.body_model, str(s.value("body/model", "anny")))
         p.set_value(p.device, str(s.value("body/device", "auto")))
         p.set_value(p.quality, str(s.value("body/quality", "balanced")))
+        p.set_value(p.surface_mode, str(s.value("surface/mode", "depth")))
+        p.set_value(p.surface_detail, str(s.value("surface/detail", "medium")))
+        p.subject_frames.setValue(int(s.value("subject/frames", 40)))
+        p.subject_iterations.setValue(int(s.value("subject/iterations", 400)))
         self._on_settings_changed()
         self._rebuild_recent()
 
@@ -266,6 +272,10 @@ class MainWindow(QMainWindow):
         s.setValue("body/model", p.value(p.body_model))
         s.setValue("body/device", p.value(p.device))
         s.setValue("body/quality", p.value(p.quality))
+        s.setValue("surface/mode", p.value(p.surface_mode))
+        s.setValue("surface/detail", p.value(p.surface_detail))
+        s.setValue("subject/frames", p.subject_frames.value())
+        s.setValue("subject/iterations", p.subject_iterations.value())
         s.sync()
 
     def _on_settings_changed(self) -> None:
@@ -275,6 +285,10 @@ class MainWindow(QMainWindow):
         device = p.value(p.device)
         fs.device = None if device == "auto" else device
         fs.quality = p.value(p.quality)
+        ss = self.controller.surface_settings
+        ss.mode, ss.detail = p.value(p.surface_mode), p.value(p.surface_detail)
+        sub = self.controller.subject_settings
+        sub.frames, sub.iterations = p.subject_frames.value(), p.subject_iterations.value()
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent/files", [])
@@ -403,8 +417,62 @@ class MainWindow(QMainWindow):
             fv.set_body(None)
             if fit is not None:
                 lines.append(f"fit: {fit.status.replace('_', ' ')}")
-            self.viewer.clear() if self.viewer.mesh is not None else None
+            self.viewer.clear_body() if self.viewer.mesh is not None else None
+        lines += self._draw_clothed()
         self.side_panel.info.setText("<br>".join(lines))
+        self.info_lines = lines
+
+    def _draw_clothed(self) -> list[str]:
+        """The clothed layers of the current frame: its surface and the posed avatar (or the
+        live preview while the avatar is optimized). returns: lines for the info panel."""
+        c, v, lines = self.controller, self.viewer, []
+        surface = c.surface()
+        if surface is not None:
+            v.set_clothed("surface", surface.vertices, surface.faces, surface.vertex_colors,
+                          surface.uvs, surface.face_uvs, surface.texture,
+                          key=("surface", id(surface)))
+            lines.append(f"clothed surface: {surface.num_vertices} vertices ({surface.mode})")
+        elif v.layers["surface"] is not None:
+            v.set_clothed("surface", None)
+        if c.preview is not None:
+            return lines
+        avatar, k = (c.session.avatar if c.session else None), c.avatar_frame()
+        if avatar is not None and k is not None:
+            v.set_clothed("avatar", avatar.posed[k], avatar.faces, avatar.vertex_colors,
+                          avatar.uvs, avatar.face_uvs, avatar.texture, key=("avatar", id(avatar)))
+            lines.append(f"avatar posed as in frame {k}" if k != c.index else "avatar")
+        elif v.layers["avatar"] is not None:
+            v.set_clothed("avatar", None)
+        return lines
+
+    def _on_avatar_preview(self, snap) -> None:
+        """Live preview: the avatar in its rest pose as the optimizer improves it."""
+        self.viewer.set_clothed("avatar", snap.vertices, snap.faces, key=("preview",
+                                                                          snap.faces.shape))
+        best = f", best {snap.best_loss:.4f}" if np.isfinite(snap.best_loss) else ""
+        self.status_label.setText(f"Optimize subject: step {snap.iteration}{best}")
+
+    def _show_layers_for_job(self, busy: bool, name: str) -> None:
+        """Show what a job is about to make: the body for fits, the avatar while optimizing."""
+        if not busy:
+            return
+        if name.startswith("Fit"):
+            self.viewer.set_layer_visible("body", True)
+        elif name == "Optimize subject":
+            self.viewer.set_layer_visible("body", False)
+            self.viewer.set_layer_visible("avatar", True)
+            self.viewer.set_layer_visible("surface", False)
+
+    def _on_job_done(self, name: str, cancelled: bool) -> None:
+        c, v = self.controller, self.viewer
+        if name == "Reconstruct surface" and c.surface() is not None:
+            v.set_layer_visible("body", False)
+            v.set_layer_visible("avatar", False)
+            v.set_layer_visible("surface", True)
+            v.view("front")
+        elif name == "Optimize subject":
+            self._draw_results()
+            v.view("front")
 
     def _set_busy(self, busy: bool, name: str) -> None:
         self.progress_bar.setVisible(busy)
@@ -451,7 +519,14 @@ class MainWindow(QMainWindow):
         k["open_folder"].setEnabled(not busy)
         k["save"].setEnabled(has_media)
         k["save_as"].setEnabled(has_media)
-        k["export"].setEnabled(bool(c.fitted_indices()) and c.faces is not None)
+        fit = c.fit()
+        fitted_here = fit is not None and fit.vertices is not None
+        k["reconstruct"].setEnabled(has_media and not busy and fitted_here
+                                    and pipeline.surface_available())
+        k["optimize"].setEnabled(has_media and not busy and len(c.source) > 1
+                                 and bool(c.fitted_indices()) and pipeline.subject_available()
+                                 if has_media else False)
+        k["export"].setEnabled(bool(self.export_kinds()))
         for key in COMING:
             k[key].setEnabled(False)
 
@@ -473,12 +548,34 @@ class MainWindow(QMainWindow):
         if path:
             self.save_session(path)
 
+    def export_kinds(self) -> tuple[str, ...]:
+        """What can be exported now: "body", "surface" (of this frame), "avatar"."""
+        c = self.controller
+        kinds = []
+        if c.fitted_indices() and c.faces is not None:
+            kinds.append("body")
+        if c.surface() is not None:
+            kinds.append("surface")
+        if c.session is not None and c.session.avatar is not None:
+            kinds.append("avatar")
+        return tuple(kinds)
+
     def export_dialog(self) -> None:
         c = self.controller
-        if c.source is None:
+        kinds = self.export_kinds()
+        if c.source is None or not kinds:
             return
-        default = Path(c.source.path).with_name(f"{Path(c.source.path).stem}_body_{c.index:06d}.obj")
-        dlg = ExportDialog(default, len(c.fitted_indices()) > 1, self)
+        shown = [n for n in ("surface", "avatar") if n in kinds and self.viewer.visible[n]]
+        kind = shown[0] if shown else kinds[0]
+        stem = Path(c.source.path).stem
+        default = Path(c.source.path).with_name(f"{stem}_body_{c.index:06d}.obj")
+        dlg = ExportDialog(default, len(c.fitted_indices()) > 1, self, kinds, kind)
+        dlg.what.currentIndexChanged.connect(lambda: dlg.path.setText(str(default.with_name(
+            f"{stem}_{dlg.what.currentData()}" + (f"_{c.index:06d}.obj" if dlg.what.currentData()
+                                                  != "avatar" else ".obj")))))
+        if kind != "body":
+            dlg.path.setText(str(default.with_name(f"{stem}_{kind}" + (
+                f"_{c.index:06d}.obj" if kind != "avatar" else ".obj"))))
         if dlg.exec():
             self.export(dlg.options())
 

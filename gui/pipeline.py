@@ -280,3 +280,309 @@ def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
     from core.export.mesh_io import write_obj as _write_obj
 
     return Path(_write_obj(path, vertices, faces))
+
+
+# ---- video tracking (core.temporal) ---------------------------------------------------------
+def tracking_available() -> bool:
+    """True when core.temporal provides track_video."""
+    temporal = _optional("core.temporal")
+    return temporal is not None and hasattr(temporal, "track_video") and fitting_available()
+
+
+def track_config(quality: str, max_frames: int = 0):
+    """core.temporal.TrackConfig for a fit quality ("fast" shrinks windows and iterations for
+    quick previews and tests, "best" doubles the window iterations). max_frames: 0 = all."""
+    from core.temporal import TrackConfig
+
+    cfg = TrackConfig(max_frames=max(0, int(max_frames)))
+    seq = cfg.sequence
+    if quality == "fast":
+        seq.window.size, seq.window.iterations = 12, 12
+        seq.shape.frames, seq.shape.rigid_iterations, seq.shape.iterations = 2, 15, 6
+    elif quality == "best":
+        seq.window.iterations *= 2
+    return cfg
+
+
+class _FrameRange:
+    """A FrameSource seen from frame ``start`` on (frame i of the view is frame start + i), so a
+    track resumes where the session's fits stop."""
+
+    def __init__(self, source, start: int) -> None:
+        self._source, self.start = source, int(start)
+        self.fps, self.camera, self.kind = source.fps, source.camera, source.kind
+
+    def __len__(self) -> int:
+        return len(self._source) - self.start
+
+    def read(self, index: int):
+        return self._source.read(self.start + index)
+
+
+class _RecordingDetector:
+    """A PoseDetector proxy that keeps every Observation it returns (track_video keeps them to
+    itself), so the window can draw the keypoints of tracked frames."""
+
+    def __init__(self, detector) -> None:
+        self._detector = detector
+        self._seen: list[Observation] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._detector, name)
+
+    def detect(self, frame) -> Observation:
+        obs = self._detector.detect(frame)
+        self._seen.append(obs)
+        return obs
+
+    def take(self) -> list[Observation]:
+        seen, self._seen = self._seen, []
+        return seen
+
+
+def track_job(media_path: Path, start: int, settings: FitSettings, known: set[int],
+              max_frames: int = 0):
+    """JobFunction: core.temporal.track_video from frame ``start`` to the end (or ``max_frames``
+    frames): frames are detected and fitted together in windows, streaming.
+
+    known: frames whose observation the session has already (not replaced: theirs has a mask).
+    yields: Progress, BodyMesh (once), Observation (keypoints, no mask: the track drops masks to
+    bound memory), FrameFit (status fitted / bridged / low_confidence / no_person) per frame.
+    Cancel stops within one optimizer step: the body raises Cancelled in the fitting thread.
+    """
+    import copy
+
+    def run(models: ModelCache, cancel: CancelToken) -> Iterator:
+        from core.temporal import track_video
+
+        if not models.has_body(settings.body_model, settings.model_dir, settings.device):
+            yield Progress("track", 0, 0, "Building the body model (first run only)…")
+        body = models.body(settings.body_model, settings.model_dir, settings.device)
+        parents = getattr(body, "parents", None)
+        yield BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),
+                       None if parents is None else np.asarray(parents))
+        source = open_media(media_path)
+        detector = _RecordingDetector(models.detector("video"))
+        detector.reset()
+        gen = track_video(_FrameRange(source, start), detector, CancellableBody(body, cancel),
+                          track_config(settings.quality, max_frames), cancel=cancel)
+        fitted = 0
+        try:
+            for out in gen:
+                for obs in detector.take():
+                    if obs.index + start not in known:
+                        obs = copy.copy(obs)  # the fitting thread holds the original
+                        obs.index += start
+                        yield obs
+                if isinstance(out, FrameFit):
+                    out.index += start
+                    fitted += 1
+                    yield out
+                elif isinstance(out, Progress):
+                    yield Progress("track", out.done, out.total, out.message)
+        except Cancelled:
+            pass
+        finally:
+            gen.close()  # joins track_video's fitting thread
+            source.close()
+        return fitted
+
+    return run
+
+
+# ---- clothed surface (core.surface) ---------------------------------------------------------
+def surface_available() -> bool:
+    surface = _optional("core.surface")
+    return surface is not None and hasattr(surface, "reconstruct_surface") and fitting_available()
+
+
+#: Surface detail presets: depth mode pixels per grid cell, implicit mode cells on the long side.
+SURFACE_DETAIL = {"low": (4.0, 96), "medium": (2.0, 160), "high": (1.25, 224)}
+
+
+@dataclass
+class SurfaceSettings:
+    """mode: "depth" or "implicit" (core.surface.SurfaceConfig.mode). detail: "low", "medium"
+    or "high" (see SURFACE_DETAIL)."""
+
+    mode: str = "depth"
+    detail: str = "medium"
+
+    def config(self):
+        from core.surface import SurfaceConfig
+
+        cfg = SurfaceConfig(mode=self.mode)
+        cfg.depth.step, cfg.implicit.resolution = SURFACE_DETAIL.get(self.detail,
+                                                                     SURFACE_DETAIL["medium"])
+        return cfg
+
+
+def _mask_of(models: ModelCache, source, index: int, obs: Observation | None) -> Observation:
+    """``obs`` when it has a person mask, else a fresh single-image detection of the frame (a
+    tracked video keeps no masks). raises StudioError when nobody is found."""
+    if obs is not None and obs.mask is not None:
+        return obs
+    detector = models.detector("image")
+    found = detector.detect(source.read(index))
+    if not found.person or found.mask is None:
+        raise StudioError(f"No person was found in frame {index}; choose a frame where the "
+                          "person is visible.")
+    return found
+
+
+def surface_job(media_path: Path, index: int, obs: Observation | None, fit: FrameFit,
+                settings: FitSettings, surface: SurfaceSettings):
+    """JobFunction: the clothed surface of frame ``index`` from its fit and person mask.
+
+    yields: Progress, Observation (when the mask had to be detected), SurfaceMesh.
+    """
+
+    def run(models: ModelCache, cancel: CancelToken) -> Iterator:
+        from core.surface import reconstruct_surface
+
+        if fit is None or fit.vertices is None:
+            raise StudioError(f"Frame {index} has no fitted body yet; press Fit frame (F) first.")
+        yield Progress("surface", 0, 3, "Loading the body model")
+        body = models.body(settings.body_model, settings.model_dir, settings.device)
+        source = open_media(media_path)
+        try:
+            yield Progress("surface", 1, 3, "Person mask")
+            seen = _mask_of(models, source, index, obs)
+            if seen is not obs:
+                yield seen
+            if cancel.cancelled:
+                return None
+            yield Progress("surface", 2, 3, f"{surface.mode} surface ({surface.detail} detail)")
+            mesh = reconstruct_surface(source.read(index).image, seen, fit, body, surface.config())
+            yield mesh
+            yield Progress("surface", 3, 3, f"{mesh.num_vertices} vertices")
+            return mesh
+        finally:
+            source.close()
+
+    return run
+
+
+# ---- per-subject avatar (core.subject) ------------------------------------------------------
+def subject_available() -> bool:
+    subject = _optional("core.subject")
+    return subject is not None and hasattr(subject, "make_avatar") and fitting_available()
+
+
+@dataclass
+class SubjectSettings:
+    """frames: at most this many fitted frames, evenly spread, take part. iterations: optimizer
+    steps in all (a resumed avatar continues up to it). texture_size: UV texture side, pixels."""
+
+    frames: int = 40
+    iterations: int = 400
+    texture_size: int = 1024
+
+    def config(self):
+        from core.subject import SubjectConfig
+
+        cfg = SubjectConfig(frames=max(1, int(self.frames)))
+        cfg.optim.iterations = max(1, int(self.iterations))
+        cfg.optim.snapshot_every = max(2, cfg.optim.iterations // 25)
+        cfg.optim.eval_every = min(cfg.optim.eval_every, max(2, cfg.optim.iterations // 4))
+        cfg.texture.size = int(self.texture_size)
+        cfg.texture.frames = min(cfg.texture.frames, cfg.frames)
+        return cfg
+
+
+def avatar_frames(fits: dict[int, FrameFit], count: int) -> list[int]:
+    """At most ``count`` fitted frames (with parameters, a person), evenly spread."""
+    from core.subject.frames import spread
+
+    keys = sorted(i for i, f in fits.items() if f.params is not None and f.status != "no_person")
+    return spread(keys, count)
+
+
+def avatar_job(media_path: Path, observations: dict[int, Observation], fits: dict[int, FrameFit],
+               settings: FitSettings, subject: SubjectSettings, resume=None):
+    """JobFunction: one clothed, textured avatar optimized over the fitted frames.
+
+    resume: a SubjectState to continue (used when it covers the same frames).
+    yields: Progress, Observation (masks detected for used frames), AvatarSnapshot (previews),
+    and the final SubjectResult (also when cancelled: the best avatar so far). Runs with
+    ``Job.finish_on_cancel``: Cancel stops the optimizer, then the best state is built.
+    """
+
+    def run(models: ModelCache, cancel: CancelToken) -> Iterator:
+        from core.subject import make_avatar
+
+        config = subject.config()
+        chosen = avatar_frames(fits, config.frames)
+        if not chosen:
+            raise StudioError("No frame has a fitted body yet; press Fit all frames first, then "
+                              "Optimize subject.")
+        body = models.body(settings.body_model, settings.model_dir, settings.device)
+        source = open_media(media_path)
+        try:
+            seen: dict[int, Observation] = {}
+            for n, i in enumerate(chosen, 1):
+                if cancel.cancelled:
+                    return None
+                try:
+                    obs = _mask_of(models, source, i, observations.get(i))
+                except StudioError:
+                    continue
+                if obs is not observations.get(i):
+                    yield obs
+                seen[i] = obs
+                yield Progress("masks", n, len(chosen), f"person mask of frame {i}")
+            state = resume
+            if state is not None and list(state.frame_indices) != sorted(seen):
+                state = None
+            masks = {i: o.binary_mask() for i, o in seen.items()}
+
+            def read_frame(i: int):
+                return source.read(i).image, masks[i]
+
+            result = yield from make_avatar(seen, {i: fits[i] for i in seen}, body, read_frame,
+                                            config, state=state, cancel=cancel)
+            yield result
+            return result
+        finally:
+            source.close()
+
+    return run
+
+
+def upright_avatar(vertices: np.ndarray) -> np.ndarray:
+    """The avatar's canonical frame (y down, facing -z) -> upright (y up, facing +z), as OBJs
+    and the 3D viewer show it: the same turn as ``upright``."""
+    return upright(vertices)
+
+
+def write_textured_obj(path: Path, mesh, orientation: str = "upright") -> list[Path]:
+    """Write a coloured mesh (SurfaceMesh or SubjectResult: vertices, faces, vertex_colors,
+    optional uvs / face_uvs / texture) as OBJ (+ MTL + PNG when textured).
+
+    orientation: "upright" (y up) or "camera" (as stored). returns: the files written.
+    """
+    from core.export.mesh_io import write_obj as _write_obj
+
+    verts = upright(mesh.vertices) if orientation == "upright" else mesh.vertices
+    textured = mesh.texture is not None and mesh.uvs is not None
+    obj = Path(_write_obj(path, verts, mesh.faces, vertex_colors=mesh.vertex_colors,
+                          uvs=mesh.uvs if textured else None,
+                          face_uvs=mesh.face_uvs if textured else None,
+                          texture=mesh.texture if textured else None))
+    extra = [obj.with_suffix(s) for s in (".mtl", ".png") if obj.with_suffix(s).exists()]
+    return [obj] + extra if textured else [obj]
+
+
+def is_surface(item: object) -> bool:
+    surface = _optional("core.surface")
+    return surface is not None and isinstance(item, surface.SurfaceMesh)
+
+
+def is_avatar(item: object) -> bool:
+    subject = _optional("core.subject")
+    return subject is not None and isinstance(item, subject.SubjectResult)
+
+
+def is_avatar_preview(item: object) -> bool:
+    subject = _optional("core.subject")
+    return subject is not None and isinstance(item, subject.AvatarSnapshot)

@@ -26,11 +26,17 @@ JobFunction = Callable[[Any, CancelToken], Iterator]
 
 @dataclass
 class Job:
-    """A unit of work for the runner. name: short label shown in the status bar."""
+    """A unit of work for the runner. name: short label shown in the status bar.
+
+    finish_on_cancel: False (default) closes the generator at its first yield after Cancel;
+    True keeps driving it until it returns, for core jobs that answer Cancel themselves by
+    finishing their best result so far (the per-subject avatar).
+    """
 
     name: str
     run: JobFunction
     cancel: CancelToken = field(default_factory=CancelToken)
+    finish_on_cancel: bool = False
 
 
 class JobRunner(QObject):
@@ -92,7 +98,7 @@ class JobRunner(QObject):
                     self.progress.emit(out)
                 else:
                     self.item.emit(out)
-                if job.cancel.cancelled:
+                if job.cancel.cancelled and not job.finish_on_cancel:
                     gen.close()  # stop at once; partial items were already emitted
                     break
         except Cancelled:

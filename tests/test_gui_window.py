@@ -204,10 +204,17 @@ def test_drop_a_file_opens_it(window, qtbot, ryota_png, tmp_path):
     assert window.recent_files()[0] == str(media.resolve())
 
 
-def test_coming_features_are_disabled_with_a_tooltip(window):
-    for key in ("optimize", "reconstruct"):
-        action = window.actions_by_key[key]
-        assert not action.isEnabled() and action.toolTip().startswith("Coming with")
+def test_clothed_actions_wait_for_a_fit(window, ryota_png, tmp_path):
+    """Reconstruct surface and Optimize subject stay disabled until there is a fitted body (and,
+    for the avatar, a video); pressing them anyway gives a sentence, not a traceback."""
+    keys = ("optimize", "reconstruct")
+    assert not any(window.actions_by_key[k].isEnabled() for k in keys)
+    assert window.open_path(copy_media(ryota_png, tmp_path / "media"))
+    assert not any(window.actions_by_key[k].isEnabled() for k in keys)
+    assert not window.controller.reconstruct_surface()
+    assert "Fit frame" in window.errors.last.message
+    assert not window.controller.optimize_subject()
+    assert "Fit all frames" in window.errors.last.message
 
 
 def test_read_only_media_folder_saves_the_session_elsewhere(window, qtbot, ryota_png, tmp_path,

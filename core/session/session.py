@@ -1,4 +1,5 @@
-"""Session: all the work done on one media file (observations and fits per frame).
+"""Session: all the work done on one media file (observations, fits and clothed surfaces per
+frame, and the subject's avatar).
 
 A plain data object with no Qt: the GUI controller owns one, the CLI and the tests can build and
 save one the same way. See store.py for the file format.
@@ -7,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.types import FrameFit, Observation
+
+if TYPE_CHECKING:  # core.surface / core.subject import torch-heavy modules; only types here
+    from core.subject.result import SubjectResult
+    from core.surface.mesh import SurfaceMesh
 
 
 @dataclass
@@ -23,6 +29,10 @@ class Session:
     settings: JSON-ready choices the results depend on (body model, fit quality, ...).
     faces: (F, 3) int64 triangles of the body model the fits use (so a restored session can be
         drawn and exported without loading the model), or None before the first fit.
+    surfaces: frame index -> core.surface.SurfaceMesh, the clothed surface reconstructed from
+        that frame (camera frame, metres, vertex colours).
+    avatar: core.subject.SubjectResult, the subject's avatar optimized over many frames (or the
+        best one so far when the optimization was cancelled), or None.
     path: where the session was last saved or loaded from (None before the first save).
     dirty: True when something changed since the last save.
     """
@@ -32,6 +42,8 @@ class Session:
     fits: dict[int, FrameFit] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     faces: np.ndarray | None = None
+    surfaces: dict[int, "SurfaceMesh"] = field(default_factory=dict)
+    avatar: "SubjectResult | None" = None
     path: Path | None = None
     dirty: bool = False
 
@@ -45,6 +57,16 @@ class Session:
         self.fits[int(fit.index)] = fit
         self.dirty = True
 
+    def add_surface(self, surface: "SurfaceMesh") -> None:
+        """Store (or replace) the clothed surface of frame ``surface.index``."""
+        self.surfaces[int(surface.index)] = surface
+        self.dirty = True
+
+    def set_avatar(self, avatar: "SubjectResult | None") -> None:
+        """Store (or replace) the subject's avatar."""
+        self.avatar = avatar
+        self.dirty = True
+
     def frame_status(self) -> dict[int, str]:
         """Frame index -> timeline status: the fit status, or "observed" for detected frames."""
         status = {i: ("observed" if o.person else "no_person") for i, o in self.observations.items()}
@@ -53,4 +75,5 @@ class Session:
 
     @property
     def is_empty(self) -> bool:
-        return not self.observations and not self.fits
+        return (not self.observations and not self.fits and not self.surfaces
+                and self.avatar is None)

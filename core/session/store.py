@@ -10,6 +10,7 @@ large per-frame item:
     joints/000012      (J, 3) float32 model joints, camera frame, metres
     landmarks/000012   (33, 3) float32 BlazePose points on the body, camera frame, metres
     topology/faces     (F, 3) int64 triangles of the body model (when a fit exists)
+    surface/..., avatar/...  clothed surfaces and the avatar (see meshes.py)
 
 One file means one atomic write: the arrays go to a temporary file in the same folder, which is
 flushed, synced and then renamed over the old file (``os.replace``), so a crash or a full disk
@@ -28,6 +29,7 @@ import numpy as np
 
 from core.body.params import BodyParams
 from core.errors import StudioError
+from core.session.meshes import avatar_arrays, avatar_from, surface_arrays, surface_from
 from core.session.session import Session
 from core.types import Camera, FrameFit, Observation
 
@@ -87,6 +89,15 @@ def save_session(session: Session, path: str | Path | None = None) -> Path:
                 arrays[_key(kind, index)] = np.asarray(value, np.float32)
     if session.faces is not None:
         arrays["topology/faces"] = np.asarray(session.faces, np.int64)
+    surfaces = []
+    for index in sorted(session.surfaces):
+        rec, more = surface_arrays(session.surfaces[index], index)
+        surfaces.append(rec)
+        arrays.update(more)
+    avatar = None
+    if session.avatar is not None:
+        avatar, more = avatar_arrays(session.avatar)
+        arrays.update(more)
     doc = {
         "format": "human-studio session",
         "version": FORMAT_VERSION,
@@ -95,6 +106,8 @@ def save_session(session: Session, path: str | Path | None = None) -> Path:
         "settings": session.settings,
         "observations": observations,
         "fits": fits,
+        "surfaces": surfaces,
+        "avatar": avatar,
     }
     arrays[_JSON_KEY] = np.frombuffer(json.dumps(doc).encode("utf-8"), np.uint8)
 
@@ -152,6 +165,11 @@ def load_session(path: str | Path) -> Session:
                     error=float("nan") if rec.get("error") is None else float(rec["error"]),
                     iou=float("nan") if rec.get("iou") is None else float(rec["iou"]),
                     **extra)
+            for rec in doc.get("surfaces", []):
+                surface = surface_from(rec, z)
+                session.surfaces[surface.index] = surface
+            if doc.get("avatar"):
+                session.avatar = avatar_from(doc["avatar"], z)
     except SessionError:
         raise
     except FileNotFoundError:

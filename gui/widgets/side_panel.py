@@ -1,5 +1,6 @@
-"""SidePanel: the settings a job depends on (body model, model folder, device, fit quality) and
-a short summary of the current frame."""
+"""SidePanel: the settings a job depends on (body model, model folder, device, fit quality,
+clothed-surface mode and detail, avatar frames and iterations) and a short summary of the
+current frame."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +8,25 @@ from pathlib import Path
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 #: (value, label) of the body models; the SMPL family needs the user's licensed model folder.
 BODY_MODELS = (("anny", "Anny (built in)"), ("smpl", "SMPL"), ("smplh", "SMPL-H"),
                ("smplx", "SMPL-X"))
 DEVICES = (("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA GPU"))
 QUALITIES = (("fast", "Fast"), ("balanced", "Balanced"), ("best", "Best"))
+SURFACE_MODES = (("depth", "Depth maps (sharp, image-aligned)"),
+                 ("implicit", "Implicit (smooth, hidden sides)"))
+SURFACE_DETAILS = (("low", "Low (fast)"), ("medium", "Medium"), ("high", "High (slow)"))
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(low, high)
+    s.setValue(value)
+    s.setToolTip(tip)
+    s.setKeyboardTracking(False)
+    return s
 
 
 def _combo(items) -> QComboBox:
@@ -59,6 +72,27 @@ class SidePanel(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Quality", self.quality)
 
+        self.surface_mode = _combo(SURFACE_MODES)
+        self.surface_mode.setToolTip("Depth: front and back depth maps over the person mask. "
+                                     "Implicit: occupancy around the fitted body.")
+        self.surface_detail = _combo(SURFACE_DETAILS)
+        self.surface_detail.setCurrentIndex(1)
+        self.surface_detail.setToolTip("Grid resolution of the clothed surface; higher is finer "
+                                       "and slower.")
+        surface = QGroupBox("Clothed surface")
+        sform = QFormLayout(surface)
+        sform.addRow("Mode", self.surface_mode)
+        sform.addRow("Detail", self.surface_detail)
+
+        self.subject_frames = _spin(1, 1000, 40, "Fitted frames (evenly spread) the avatar is "
+                                    "optimized against")
+        self.subject_iterations = _spin(1, 10000, 400, "Optimizer steps; a second run on the same "
+                                        "frames continues from the avatar so far")
+        subject = QGroupBox("Subject avatar")
+        aform = QFormLayout(subject)
+        aform.addRow("Frames", self.subject_frames)
+        aform.addRow("Iterations", self.subject_iterations)
+
         info = QGroupBox("Current frame")
         self.info = QLabel("—")
         self.info.setWordWrap(False)
@@ -75,10 +109,15 @@ class SidePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(media)
         layout.addWidget(settings)
+        layout.addWidget(surface)
+        layout.addWidget(subject)
         layout.addWidget(info)
         layout.addStretch(1)
-        for c in (self.body_model, self.device, self.quality):
+        for c in (self.body_model, self.device, self.quality, self.surface_mode,
+                  self.surface_detail):
             c.currentIndexChanged.connect(self.changed)
+        for sp in (self.subject_frames, self.subject_iterations):
+            sp.valueChanged.connect(self.changed)
         self._update_models()
 
     # ---- values -------------------------------------------------------------------------------

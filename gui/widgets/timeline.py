@@ -22,8 +22,17 @@ STATUS_COLORS = {
     "low_confidence": QColor(240, 170, 40),
     "no_person": QColor(200, 70, 70),
 }
+#: Legend labels of the status marks.
+STATUS_LABELS = {"observed": "detected", "fitted": "fitted", "bridged": "bridged",
+                 "low_confidence": "low confidence", "no_person": "no person"}
 #: Colours of the per-frame plots, by series order.
 SERIES_COLORS = (QColor(255, 120, 90), QColor(190, 140, 255), QColor(120, 220, 230))
+
+
+def legend_html() -> str:
+    """One line of coloured squares naming each status mark (for a QLabel)."""
+    return "&nbsp;&nbsp;".join(f'<span style="color:{STATUS_COLORS[k].name()}">&#9632;</span> {v}'
+                               for k, v in STATUS_LABELS.items())
 
 
 def timecode(seconds: float) -> str:
@@ -161,6 +170,11 @@ class Timeline(QWidget):
         self.time_label = QLabel("00:00.000")
         self.time_label.setFont(QFont("monospace", 9))
         self.time_label.setToolTip("Timecode of the current frame")
+        self.legend = QLabel(legend_html())
+        self.legend.setStyleSheet("color: #9aa0a6; font-size: 8pt;")
+        self.legend.setToolTip("Frame marks under the plots. Plots: keypoint error of the fit "
+                               "(pixels) and joint speed between frames (m/s): peaks show where "
+                               "the fit is weak.")
 
         row = QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 0)
@@ -171,6 +185,8 @@ class Timeline(QWidget):
         row.addWidget(self.spin)
         row.addWidget(self.total_label)
         row.addStretch(1)
+        row.addWidget(self.legend)
+        row.addSpacing(12)
         row.addWidget(self.time_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 2, 0, 2)

@@ -1,9 +1,12 @@
-"""Viewer3D: the current frame's body in a pyvistaqt QtInteractor.
+"""Viewer3D: the current frame's body, clothed surface and avatar in a pyvistaqt QtInteractor.
 
-Receives numpy arrays on the GUI thread and updates one ``pv.PolyData`` in place (a new topology
-replaces it). Vertices arrive in the camera frame (x right, y down, z forward) and are shown
-upright (y up) so the default camera looks at the subject's front. Buttons: front / side / back /
-reset camera, wireframe, joints.
+Receives numpy arrays on the GUI thread and updates one ``pv.PolyData`` per layer in place (a new
+topology replaces it). Vertices arrive in the camera frame (x right, y down, z forward) or the
+canonical body frame (y down, facing -z) and are shown upright (y up) so the default camera looks
+at the subject's front. Layers: "body" (the fitted body, flat colour), "surface" (the frame's
+clothed surface, vertex colours) and "avatar" (the subject's avatar, UV texture or vertex
+colours); each has a toggle button. Buttons: front / side / back / reset camera, wireframe,
+joints.
 """
 from __future__ import annotations
 
@@ -17,6 +20,23 @@ from pyvistaqt import QtInteractor
 from core.export.mesh_io import camera_to_upright
 
 BODY_COLOR = "#9fb8d8"
+#: Layers under the body's: name -> (button icon, tooltip).
+CLOTHED_LAYERS = {"surface": ("mdi.tshirt-crew", "Show the clothed surface of this frame"),
+                  "avatar": ("mdi.account-star", "Show the subject's avatar")}
+
+
+def split_uv_seams(faces: np.ndarray, face_uvs: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                        np.ndarray]:
+    """One point per distinct (vertex, uv) corner pair, so per-point texture coordinates can
+    follow a UV layout with seams (VTK keeps one uv per point).
+
+    faces, face_uvs: (F, 3) int. returns: vertex_of_point (P,) int64 rows of the vertices,
+    uv_of_point (P,) int64 rows of the uvs, new_faces (F, 3) int64 into the points.
+    """
+    pairs = np.stack([np.asarray(faces, np.int64).ravel(),
+                      np.asarray(face_uvs, np.int64).ravel()], 1)
+    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    return unique[:, 0], unique[:, 1], inverse.reshape(-1, 3).astype(np.int64)
 
 
 def _to_view(vertices: np.ndarray) -> np.ndarray:
@@ -39,6 +59,11 @@ class Viewer3D(QWidget):
         self._faces: np.ndarray | None = None
         self._wireframe = False
         self._show_joints = False
+        #: clothed layers: name -> pv.PolyData / actor / key of the topology shown
+        self.layers: dict[str, pv.PolyData | None] = {n: None for n in CLOTHED_LAYERS}
+        self._layer_actors: dict[str, object] = {}
+        self._layer_keys: dict[str, object] = {}
+        self.visible = {"body": True, "surface": True, "avatar": True}
         self.message = QLabel("No body yet — Fit frame (F) to see it here.")
         self.message.setStyleSheet("color: #9aa0a6; padding: 2px 6px;")
 
@@ -63,6 +88,15 @@ class Viewer3D(QWidget):
         bar.addSpacing(8)
         self.wire_btn = button("mdi.vector-triangle", "Wireframe", self.set_wireframe, True)
         self.joints_btn = button("mdi.vector-polyline", "Joints", self.set_show_joints, True)
+        bar.addSpacing(8)
+        self.layer_buttons: dict[str, QToolButton] = {}
+        self.layer_buttons["body"] = button("mdi.human-male", "Show the fitted body",
+                                            lambda on: self.set_layer_visible("body", on), True)
+        for name, (icon, tip) in CLOTHED_LAYERS.items():
+            self.layer_buttons[name] = button(icon, tip, lambda on, n=name:
+                                              self.set_layer_visible(n, on), True)
+        for b in self.layer_buttons.values():
+            b.setChecked(True)
         bar.addStretch(1)
         bar.addWidget(self.message)
         layout = QVBoxLayout(self)
@@ -96,6 +130,7 @@ class Viewer3D(QWidget):
                 show_edges=False, name="body", reset_camera=False)
             self._apply_style()
         self._set_joints(joints, parents)
+        self._apply_visibility()
         self.message.setText("")
         if first:
             self.view("front")
@@ -122,21 +157,128 @@ class Viewer3D(QWidget):
     def clear(self) -> None:
         self.plotter.clear_actors()
         self.mesh, self.joints, self._faces, self._mesh_actor = None, None, None, None
+        self.layers = {n: None for n in CLOTHED_LAYERS}
+        self._layer_actors, self._layer_keys = {}, {}
         self.message.setText("No body yet — Fit frame (F) to see it here.")
         self.plotter.render()
+
+    def clear_body(self) -> None:
+        """Remove the body (and joints) but keep the clothed layers."""
+        if self._mesh_actor is not None:
+            self.plotter.remove_actor(self._mesh_actor)
+        self.plotter.remove_actor("joints")
+        self.mesh, self.joints, self._faces, self._mesh_actor = None, None, None, None
+        self.plotter.render()
+
+    # ---- clothed layers -----------------------------------------------------------------------
+    def set_clothed(self, layer: str, vertices: np.ndarray | None, faces: np.ndarray | None = None,
+                    colors: np.ndarray | None = None, uvs: np.ndarray | None = None,
+                    face_uvs: np.ndarray | None = None, texture: np.ndarray | None = None,
+                    key: object = None) -> None:
+        """Show a coloured mesh on layer "surface" or "avatar"; None clears the layer.
+
+        vertices: (V, 3) float32, camera frame or canonical body frame (y down), metres.
+        faces: (F, 3) int64. colors: (V, 3) uint8 RGB vertex colours (None: plain grey).
+        uvs (T, 2) float32 (v up), face_uvs (F, 3) int64, texture (H, W, 3) uint8: drawn with
+        the texture when all three are given. key: identifies the topology and colours; the same
+        key only moves the points (cheap, for playback and live previews).
+        """
+        old = self._layer_actors.pop(layer, None)
+        if vertices is None or faces is None:
+            if old is not None:
+                self.plotter.remove_actor(old)
+            self.layers[layer], self._layer_keys[layer] = None, None
+            self.plotter.render()
+            return
+        pts = _to_view(vertices)
+        textured = texture is not None and uvs is not None and face_uvs is not None
+        poly = self.layers.get(layer)
+        if poly is not None and old is not None and key is not None and \
+                self._layer_keys.get(layer) == key:
+            order = poly.field_data["vertex_of_point"] if "vertex_of_point" in poly.field_data \
+                else None
+            poly.points = pts[order] if order is not None else pts
+            poly.compute_normals(inplace=True, cell_normals=False, split_vertices=False)
+            self._layer_actors[layer] = old
+            self._apply_visibility()
+            self.plotter.render()
+            return
+        if old is not None:
+            self.plotter.remove_actor(old)
+        first = all(p is None for p in self.layers.values()) and self.mesh is None
+        if textured:
+            vrow, trow, tris = split_uv_seams(faces, face_uvs)
+            poly = pv.PolyData(pts[vrow], np.hstack([np.full((len(tris), 1), 3), tris]).ravel())
+            poly.field_data["vertex_of_point"] = vrow
+            poly.active_texture_coordinates = np.asarray(uvs, np.float32)[trow]
+            if colors is not None:
+                poly.point_data["rgb"] = np.asarray(colors, np.uint8)[vrow]
+        else:
+            poly = pv.PolyData(pts, np.hstack([np.full((len(faces), 1), 3),
+                                               np.asarray(faces, np.int64)]).ravel())
+            if colors is not None:
+                poly.point_data["rgb"] = np.asarray(colors, np.uint8)
+        poly.compute_normals(inplace=True, cell_normals=False, split_vertices=False)
+        kwargs = dict(smooth_shading=True, specular=0.1, name=layer, reset_camera=False)
+        if textured:
+            actor = self.plotter.add_mesh(poly, texture=pv.Texture(np.ascontiguousarray(texture)),
+                                          **kwargs)
+        elif colors is not None:
+            actor = self.plotter.add_mesh(poly, scalars="rgb", rgb=True, **kwargs)
+        else:
+            actor = self.plotter.add_mesh(poly, color="#c9c3b8", **kwargs)
+        self.layers[layer], self._layer_actors[layer], self._layer_keys[layer] = poly, actor, key
+        self._apply_style()
+        self._apply_visibility()
+        self.message.setText("")
+        if first:
+            self.view("front")
+        self.plotter.render()
+
+    def set_layer_visible(self, layer: str, on: bool) -> None:
+        """Show or hide "body", "surface" or "avatar" (the toggle button follows)."""
+        self.visible[layer] = bool(on)
+        b = self.layer_buttons.get(layer)
+        if b is not None and b.isChecked() != bool(on):
+            b.blockSignals(True)
+            b.setChecked(bool(on))
+            b.blockSignals(False)
+        self._apply_visibility()
+        self.plotter.render()
+
+    def shown_layers(self) -> list[str]:
+        """Layers that hold a mesh and are visible, for tests and the status line."""
+        have = {"body": self.mesh, **self.layers}
+        return [n for n, m in have.items() if m is not None and self.visible[n]]
+
+    def _apply_visibility(self) -> None:
+        if self._mesh_actor is not None:
+            self._mesh_actor.SetVisibility(self.visible["body"])
+        body_shown = self._mesh_actor is not None and self.visible["body"]
+        for name, actor in self._layer_actors.items():
+            actor.SetVisibility(self.visible.get(name, True))
+            # the clothed mesh encloses the body: see the body through it when both are on
+            actor.GetProperty().SetOpacity(0.5 if body_shown else 1.0)
 
     # ---- display ----------------------------------------------------------------------------------
     def view(self, which: str) -> None:
         """Camera preset: "front", "side" (subject's left) or "back"."""
-        if self.mesh is None:
+        shown = [m for n, m in {"body": self.mesh, **self.layers}.items()
+                 if m is not None and self.visible[n]]
+        shown = shown or [m for m in (self.mesh, *self.layers.values()) if m is not None]
+        if not shown:
             return
-        c = np.asarray(self.mesh.center)
+        b = np.array([m.bounds for m in shown], float)
+        bounds = (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max(), b[:, 4].min(),
+                  b[:, 5].max())
+        c = np.array([(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2,
+                      (bounds[4] + bounds[5]) / 2])
         direction = {"front": (0, 0, 1), "side": (1, 0, 0), "back": (0, 0, -1)}[which]
         cam = self.plotter.camera
         cam.focal_point = tuple(c)
         cam.position = tuple(c + np.asarray(direction, float))
         cam.up = (0.0, 1.0, 0.0)
-        self.plotter.reset_camera(bounds=self.mesh.bounds)  # keeps the direction, fits the body
+        self.plotter.reset_camera(bounds=bounds)  # keeps the direction, fits the body
         self.plotter.camera.zoom(0.92)
         self.plotter.render()
 
@@ -153,6 +295,9 @@ class Viewer3D(QWidget):
         self.plotter.render()
 
     def _apply_style(self) -> None:
+        for actor in self._layer_actors.values():
+            p = actor.GetProperty()
+            p.SetRepresentationToWireframe() if self._wireframe else p.SetRepresentationToSurface()
         if self._mesh_actor is None:
             return
         prop = self._mesh_actor.GetProperty()
