@@ -1,0 +1,147 @@
+"""Configuration of the single-frame body fit: nested dataclasses whose defaults are documented
+where they are declared. Tests and benchmarks shrink a config (fewer iterations, no silhouette)
+instead of patching code.
+
+    FitConfig()                                   # "balanced": about 0.5 s per frame on one CPU core
+    FitConfig(quality="fast")                     # scrubbing-grade fit
+    FitConfig(iterations=Iterations(rigid=20, pose=10, body=0))   # explicit counts win over the preset
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+#: Iteration counts per quality preset: (rigid, pose, body stage).
+QUALITY_PRESETS: dict[str, tuple[int, int, int]] = {
+    "fast": (20, 15, 0),
+    "balanced": (30, 30, 5),
+    "best": (60, 80, 30),
+}
+
+
+@dataclass
+class Iterations:
+    """Optimizer steps per stage.
+
+    rigid: stage 1, global orientation + translation with the body held at its initial pose, run
+        for every orientation hypothesis (front- and back-facing) at once. A rigid step costs
+        well under a millisecond (the body is evaluated once, then moved rigidly).
+    pose: stage 2, pose + orientation + translation with the shape frozen (landmarks from the fast
+        landmark rig: ~4 ms a step for Anny on one CPU thread).
+    body: stage 3, pose + shape + orientation + translation + silhouette (one body-model forward
+        and backward per step: ~18 ms for Anny on one CPU thread).
+    """
+
+    rigid: int = 30
+    pose: int = 30
+    body: int = 5
+
+
+@dataclass
+class LossWeights:
+    """Weights of the energy terms. Every term is normalised to be O(1) for a typical error, so
+    these weights read as relative importances.
+
+    keypoints: 2D reprojection of the 33 BlazePose points (robust, in units of (10 px)^2 for a
+        person 500 px tall; weighted by detector confidence x BodyModel.landmark_weights).
+    landmarks3d: agreement of limb and torso directions with BlazePose's metric 3D landmarks after
+        the best rotation (1 - cosine per bone); gives the depth ordering a single view lacks.
+    silhouette: two-sided distance between projected body vertices and the person mask, in units
+        of (10 px)^2 for a person 500 px tall (0 turns it off, as does FitConfig.silhouette).
+    pose_prior: BodyModel.pose_prior (joint limits).
+    pose_l2: squared magnitude of body_pose in rad^2 (keeps unobserved joints near rest).
+    shape_prior: BodyModel.shape_prior (0 at the mean shape, ~1 per standard deviation).
+    interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
+        body's own torso (an arm never folds through the chest).
+    """
+
+    keypoints: float = 1.0
+    landmarks3d: float = 10.0
+    silhouette: float = 10.0
+    pose_prior: float = 10.0
+    pose_l2: float = 0.005
+    shape_prior: float = 0.01
+    interpenetration: float = 50.0
+
+
+@dataclass
+class LearningRates:
+    """Adam step sizes (a cosine decay brings each to 10 % by the last step of its stage).
+
+    orient: global orientation, radians. pose: body_pose, radians. shape: shape parameters
+        (free logits for bounded shapes such as Anny's phenotypes, raw values otherwise).
+    transl: root translation as a fraction of the initial depth (0.01 = 1 % per step).
+    body_stage: factor on orient, pose and transl in stage 3, where they are already close and
+        the shape is what moves.
+    """
+
+    orient: float = 0.02
+    pose: float = 0.02
+    shape: float = 0.1
+    transl: float = 0.005
+    body_stage: float = 0.1
+
+
+@dataclass
+class SilhouetteConfig:
+    """The silhouette term's sampling.
+
+    vertices: number of body vertices (spread evenly over the surface) projected each step.
+    mask_points: number of points along the mask's outline whose nearest projected vertex is
+        pulled onto them.
+    resolution: longer side, in pixels, of the person crop the mask is resampled to (the term's
+        precision: the crop is about 1.3 person heights).
+    """
+
+    vertices: int = 2000
+    mask_points: int = 400
+    resolution: int = 320
+
+
+@dataclass
+class FitConfig:
+    """Everything the single-frame fit can be told.
+
+    quality: "fast" | "balanced" | "best"; picks the iteration counts unless ``iterations`` is
+        given.
+    iterations: explicit per-stage step counts (None: from the quality preset).
+    weights: energy term weights (LossWeights).
+    lr: Adam step sizes (LearningRates).
+    robust_scale_px: Geman-McClure scale of the keypoint residuals, in pixels for a person 500 px
+        tall (residuals are rescaled by the person's size, so the fit behaves the same at any
+        resolution); keypoints farther off than this count less and less.
+    silhouette: use the person mask when the observation has one.
+    silhouette_sampling: SilhouetteConfig.
+    device: "cpu", "cuda" or None (the body model's device).
+    use_initializer: start from the learned keypoints->body regressor when it is available
+        (core.fitting.initializer), else from the analytic initializer (limb directions from the
+        3D landmarks).
+    min_keypoints: fewer keypoints than this with confidence >= 0.5 gives status "low_confidence".
+    """
+
+    quality: str = "balanced"
+    iterations: Iterations | None = None
+    weights: LossWeights = field(default_factory=LossWeights)
+    lr: LearningRates = field(default_factory=LearningRates)
+    robust_scale_px: float = 100.0
+    silhouette: bool = True
+    silhouette_sampling: SilhouetteConfig = field(default_factory=SilhouetteConfig)
+    device: str | None = None
+    use_initializer: bool = True
+    min_keypoints: int = 6
+
+    def __post_init__(self) -> None:
+        if self.quality not in QUALITY_PRESETS:
+            from core.errors import StudioError
+
+            raise StudioError(f"Unknown fit quality '{self.quality}': choose one of "
+                              f"{', '.join(QUALITY_PRESETS)}.")
+
+    def steps(self) -> Iterations:
+        """The iteration counts this config runs (explicit ones, else the quality preset's)."""
+        if self.iterations is not None:
+            return self.iterations
+        rigid, pose, body = QUALITY_PRESETS[self.quality]
+        return Iterations(rigid=rigid, pose=pose, body=body)
+
+    def with_quality(self, quality: str) -> "FitConfig":
+        return replace(self, quality=quality)

@@ -1,0 +1,336 @@
+"""Single-frame body fit (SMPLify's role): a staged optimizer over any BodyModel.
+
+    fit = fit_observation(observation, camera, body, FitConfig())
+
+Stages (Adam, cosine-decayed step sizes):
+0. First guess: the learned initializer (core.fitting.initializer) when present and enabled,
+   else the analytic one (core.fitting.heuristic_init). Two global orientations are kept: the
+   guess and the same body turned around (front- vs back-facing), so a back view is never
+   mirrored.
+1. Rigid: both hypotheses at once, global orientation + translation against the 2D keypoints and
+   the direction of BlazePose's 3D torso and limbs, with the body held at its initial pose (the
+   body is evaluated once, then moved rigidly: each step costs microseconds). The hypothesis with
+   the lower energy wins.
+2. Pose: pose, orientation and translation against keypoints, 3D landmark directions (after the
+   best rotation), silhouette (an evenly spread vertex subset), pose prior and an
+   arm-outside-torso term, with the shape frozen so landmarks and vertices come from the
+   frozen-shape rig (core.fitting.frozen_shape_rig, ~6 ms a step for Anny).
+3. Body: the same with the shape free too: one full body-model pass a step (~20 ms).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import roma
+import torch
+
+from core.body.base import BodyModel
+from core.body.params import BodyParams
+from core.fitting import heuristic_init as hinit
+from core.fitting.config import FitConfig
+from core.fitting.frozen_shape_rig import FrozenShapeRig
+from core.fitting.losses import (DIRECTION_BONES, bone_weights, direction_loss,
+                                 interpenetration_loss, keypoint_loss, project)
+from core.fitting.silhouette_term import SilhouetteTerm, surface_sample
+from core.types import Camera, FrameFit, Observation
+
+#: Keypoints at or above this confidence count as seen.
+SEEN = 0.5
+
+
+@dataclass
+class _Problem:
+    """Per-frame tensors shared by the stages."""
+
+    kp: torch.Tensor            # (33, 2) detected keypoints, pixels
+    w2d: torch.Tensor           # (33,) confidence x landmark reliability
+    lm3d: torch.Tensor | None   # (33, 3) BlazePose metric landmarks, or None
+    w3d: torch.Tensor           # (K,) per-bone weights of the direction term
+    person_scale: float         # person height in pixels / 500
+    camera: Camera
+    silhouette: SilhouetteTerm | None
+
+
+def _cosine(step: int, total: int) -> float:
+    """Step-size factor: 1 at the start, 0.1 at the end."""
+    return 0.1 + 0.45 * (1.0 + math.cos(math.pi * step / max(total, 1)))
+
+
+def _person_scale(observation: Observation) -> float:
+    kp = observation.keypoints2d
+    seen = kp[kp[:, 2] >= SEEN, :2]
+    height = float(np.ptp(seen[:, 1])) if len(seen) >= 2 else 0.0
+    height = max(height, float(observation.bbox[3] - observation.bbox[1]))
+    return max(height, 20.0) / 500.0
+
+
+_sample_cache: dict[tuple[int, int], torch.Tensor] = {}
+
+
+def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
+    """(K,) int64 ids of ``count`` body vertices spread evenly over the surface (cached)."""
+    key = (id(body), count)
+    if key not in _sample_cache:
+        rest = body.rest_vertices(torch.as_tensor(body.mean_shape(), dtype=body.dtype,
+                                                  device=body.device)[None])
+        ids = surface_sample(rest[0].detach().cpu().numpy(), body.faces, count)
+        _sample_cache[key] = torch.as_tensor(ids, device=body.device)
+    return _sample_cache[key]
+
+
+def _rotmat(rotvec: torch.Tensor) -> torch.Tensor:
+    return roma.rotvec_to_rotmat(rotvec)
+
+
+class _Shape:
+    """Shape parameters, as free logits when the model bounds them (Anny's phenotypes)."""
+
+    def __init__(self, body: BodyModel, shape0: np.ndarray) -> None:
+        dev, dt = body.device, body.dtype
+        self.bounds = None
+        s0 = torch.as_tensor(shape0, dtype=dt, device=dev)[None]
+        if body.shape_bounds is not None:
+            b = torch.as_tensor(body.shape_bounds, dtype=dt, device=dev)
+            self.bounds = (b[:, 0], b[:, 1] - b[:, 0])
+            u = ((s0 - self.bounds[0]) / self.bounds[1]).clamp(0.02, 0.98)
+            self.free = torch.log(u / (1 - u)).requires_grad_(True)
+        else:
+            self.free = s0.clone().requires_grad_(True)
+
+    def value(self) -> torch.Tensor:
+        if self.bounds is None:
+            return self.free
+        return self.bounds[0] + self.bounds[1] * torch.sigmoid(self.free)
+
+
+def _problem(observation: Observation, camera: Camera, body: BodyModel,
+             config: FitConfig) -> _Problem:
+    dev, dt = body.device, body.dtype
+    kp = observation.keypoints2d.astype(np.float32)
+    conf = np.clip(kp[:, 2], 0.0, 1.0)
+    w2d = conf * body.landmark_weights
+    w3d = torch.zeros(len(DIRECTION_BONES), dtype=dt, device=dev)
+    lm3d = None
+    if hinit.has_landmarks3d(observation):
+        lm3d = torch.as_tensor(observation.landmarks3d, dtype=dt, device=dev)
+        w3d = bone_weights(torch.as_tensor(conf, dtype=dt, device=dev))
+    scale = _person_scale(observation)
+    sil = None
+    if (config.silhouette and config.weights.silhouette > 0 and observation.mask is not None):
+        sil = SilhouetteTerm(observation.mask, camera, scale, config.silhouette_sampling, dev)
+        sil = None if sil.empty else sil
+    return _Problem(torch.as_tensor(kp[:, :2], dtype=dt, device=dev),
+                    torch.as_tensor(w2d, dtype=dt, device=dev), lm3d, w3d, scale, camera, sil)
+
+
+def _keypoints(prob: _Problem, landmarks: torch.Tensor, config: FitConfig) -> torch.Tensor:
+    c = prob.camera
+    return keypoint_loss(project(landmarks, c.fx, c.fy, c.cx, c.cy), prob.kp, prob.w2d,
+                         prob.person_scale, config.robust_scale_px)
+
+
+# ---- stage 0: first guesses -------------------------------------------------------------------
+def _learned_guess(observation: Observation, camera: Camera, body: BodyModel) -> BodyParams | None:
+    """The learned initializer's guess, or None when it is not installed or cannot help."""
+    try:
+        from core.fitting import initializer
+    except ImportError:
+        return None
+    guess = getattr(initializer, "initial_params", None)
+    if guess is None:
+        return None
+    try:
+        return guess(observation, camera, body)
+    except Exception:  # noqa: BLE001 - a failing learned guess falls back to the analytic one
+        return None
+
+
+def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, config: FitConfig,
+                init: BodyParams | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rotations (H, 3, 3) canonical -> camera, body poses (H, P, 3), shape (S,))."""
+    if init is not None:
+        return (hinit.rotmat(init.global_orient)[None], init.body_pose[None].copy(),
+                init.shape.copy())
+    learned = _learned_guess(observation, camera, body) if config.use_initializer else None
+    if learned is not None:
+        r = hinit.rotmat(learned.global_orient)
+        rots = np.stack([r, r @ hinit.TURN_AROUND])
+        return rots, np.stack([learned.body_pose, learned.body_pose]), learned.shape.copy()
+    shape = body.mean_shape()
+    t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
+    with torch.no_grad():
+        rest = body(t(np.zeros((1, 3))), t(np.zeros((1, body.num_pose_joints, 3))), t(shape[None]),
+                    t(np.zeros((1, 3))), vertex_ids=torch.zeros(0, dtype=torch.int64,
+                                                                device=body.device)).landmarks
+    rest = rest[0].cpu().numpy().astype(np.float64)
+    rots = hinit.orientation_hypotheses(observation, rest)
+    poses = hinit.checked_limb_poses(body, shape, rest, rots, observation)
+    return np.stack(rots), poses, shape
+
+
+# ---- stage 1: rigid ---------------------------------------------------------------------------
+def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
+           shape: np.ndarray, observation: Observation, config: FitConfig, steps: int,
+           transl: np.ndarray | None = None):
+    """Fit orientation + translation of each hypothesis (starting at ``transl`` (3,) when given,
+    else from the keypoints' spread); returns (R (H,3,3), transl (H,3), energy (H,)) tensors."""
+    dev, dt = body.device, body.dtype
+    h = len(rots)
+    t = lambda x: torch.as_tensor(np.asarray(x), dtype=dt, device=dev)  # noqa: E731
+    with torch.no_grad():
+        local = body(t(np.zeros((h, 3))), t(poses), t(shape[None]), t(np.zeros((h, 3))),
+                     vertex_ids=torch.zeros(0, dtype=torch.int64, device=dev)).landmarks  # (H,33,3)
+    r0 = t(rots)
+    w = prob.w2d.detach().cpu().numpy()
+    if transl is not None:
+        t0 = np.tile(np.asarray(transl, np.float64)[None], (h, 1))
+    else:
+        t0 = np.stack([hinit.initial_translation((r0[k] @ local[k].T).T.cpu().numpy(),
+                                                 observation, prob.camera, w) for k in range(h)])
+    depth = float(np.median(t0[:, 2]))
+    delta = torch.zeros(h, 3, dtype=dt, device=dev, requires_grad=True)
+    tn = t(t0 / depth).requires_grad_(True)
+    lr = config.lr
+    opt = torch.optim.Adam([{"params": [delta], "lr": lr.orient * 2},
+                            {"params": [tn], "lr": lr.transl * 2}])
+    base = [g["lr"] for g in opt.param_groups]
+
+    def energy() -> torch.Tensor:
+        rot = r0 @ _rotmat(delta)
+        pts = local @ rot.transpose(1, 2) + (tn * depth)[:, None]
+        e = config.weights.keypoints * _keypoints(prob, pts, config)
+        if prob.lm3d is not None:
+            e = e + config.weights.landmarks3d * direction_loss(pts, prob.lm3d, prob.w3d, align=False)
+        return e
+
+    for i in range(steps):
+        for g, b in zip(opt.param_groups, base):
+            g["lr"] = b * _cosine(i, steps)
+        opt.zero_grad(set_to_none=True)
+        energy().sum().backward()
+        opt.step()
+    with torch.no_grad():
+        return (r0 @ _rotmat(delta)).detach(), (tn * depth).detach(), energy().detach()
+
+
+# ---- stages 2 and 3: pose, then pose + shape ------------------------------------------------
+@dataclass
+class _State:
+    """The current estimate: rotation (3, 3) canonical -> camera, pose (P, 3), shape (S,),
+    transl (3,) metres (torch, detached)."""
+
+    rot: torch.Tensor
+    pose: torch.Tensor
+    shape: torch.Tensor
+    transl: torch.Tensor
+
+
+def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, steps: int,
+            full: bool) -> _State:
+    """Adam on orientation, pose and translation against every term; ``full`` also frees the
+    shape (one full body-model pass per step), else the shape stays frozen and the landmarks and
+    silhouette vertices come from the frozen-shape rig (about 3x cheaper)."""
+    if steps <= 0:
+        return state
+    dev, dt = body.device, body.dtype
+    wts, lr = config.weights, config.lr
+    depth = float(state.transl[2].clamp_min(0.1))
+    delta = torch.zeros(1, 3, dtype=dt, device=dev, requires_grad=True)
+    pose = state.pose[None].clone().requires_grad_(True)
+    tn = (state.transl[None] / depth).clone().requires_grad_(True)
+    shape = _Shape(body, state.shape.cpu().numpy())
+    k = lr.body_stage if full else 1.0
+    groups = [{"params": [delta], "lr": k * lr.orient}, {"params": [pose], "lr": k * lr.pose},
+              {"params": [tn], "lr": k * lr.transl}]
+    sil = prob.silhouette
+    vids = (silhouette_vertex_ids(body, config.silhouette_sampling.vertices) if sil is not None
+            else torch.zeros(0, dtype=torch.int64, device=dev))
+    if full:
+        groups.append({"params": [shape.free], "lr": lr.shape})
+    else:
+        rig = FrozenShapeRig(body, state.shape.cpu().numpy(), vids)
+    opt = torch.optim.Adam(groups)
+    base = [g["lr"] for g in opt.param_groups]
+    q0 = roma.rotmat_to_unitquat(state.rot[None])
+
+    def orient() -> torch.Tensor:
+        return roma.unitquat_to_rotvec(roma.quat_product(q0, roma.rotvec_to_unitquat(delta)))
+
+    for i in range(steps):
+        for g, b in zip(opt.param_groups, base):
+            g["lr"] = b * _cosine(i, steps)
+        opt.zero_grad(set_to_none=True)
+        e = wts.pose_prior * body.pose_prior(pose) + wts.pose_l2 * (pose ** 2).sum((-1, -2))
+        if full:
+            s = shape.value()
+            out = body(orient(), pose, s, tn * depth, vertex_ids=vids)
+            landmarks, vertices = out.landmarks, out.vertices
+            e = e + wts.shape_prior * body.shape_prior(s)
+        else:
+            landmarks, _, vertices = rig.pose(orient(), pose, tn * depth)
+        if sil is not None:
+            e = e + wts.silhouette * sil.loss(vertices)
+        e = e + wts.keypoints * _keypoints(prob, landmarks, config)
+        if prob.lm3d is not None and wts.landmarks3d > 0:
+            e = e + wts.landmarks3d * direction_loss(landmarks, prob.lm3d, prob.w3d, align=True)
+        e = e + wts.interpenetration * interpenetration_loss(landmarks)
+        e.sum().backward()
+        opt.step()
+    with torch.no_grad():
+        return _State(roma.rotvec_to_rotmat(orient())[0], pose[0].detach(),
+                      shape.value()[0].detach(), (tn * depth)[0].detach())
+
+
+# ---- the fit ----------------------------------------------------------------------------------
+def reprojection_error(landmarks: np.ndarray, observation: Observation, camera: Camera) -> float:
+    """Confidence-weighted mean distance in pixels between projected body landmarks (33, 3)
+    (camera frame, metres) and the detected keypoints; nan when none is seen."""
+    kp = observation.keypoints2d
+    w = np.where(kp[:, 2] >= SEEN, kp[:, 2], 0.0)
+    if w.sum() <= 0:
+        return float("nan")
+    d = np.linalg.norm(camera.project(landmarks) - kp[:, :2], axis=1)
+    return float((w * d).sum() / w.sum())
+
+
+def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
+                    config: FitConfig | None = None, init: BodyParams | None = None) -> FrameFit:
+    """Fit ``body`` to one frame's observation.
+
+    observation: keypoints2d (33, 3) px + confidence, landmarks3d (33, 3) metres (zeros when
+        absent), mask (H, W) or None. camera: the frame source's intrinsics (pixels).
+    init: start from these parameters (e.g. the previous frame) instead of the initializers; only
+        that orientation is tried.
+    returns: FrameFit with status "fitted", "low_confidence" (fewer than config.min_keypoints
+        keypoints seen) or "no_person" (no person, or fewer than 4 keypoints seen: nothing to fit);
+        vertices/joints/landmarks (camera frame, metres), error (px) and iou (when a mask exists).
+    """
+    config = config or FitConfig()
+    seen = int((observation.keypoints2d[:, 2] >= SEEN).sum()) if observation.person else 0
+    if not observation.person or seen < 4:
+        return FrameFit(index=observation.index, status="no_person", camera=camera)
+    steps = config.steps()
+    prob = _problem(observation, camera, body, config)
+    rots, poses, shape = _hypotheses(observation, camera, body, config, init)
+    r, transl, energy = _rigid(prob, body, rots, poses, shape, observation, config, steps.rigid,
+                               None if init is None else init.transl)
+    best = int(torch.argmin(energy))
+    t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
+    state = _State(r[best], t(poses[best]), t(shape), transl[best])
+    state = _refine(prob, body, state, config, steps.pose, full=False)
+    state = _refine(prob, body, state, config, steps.body, full=True)
+    params = BodyParams(body.name, roma.rotmat_to_rotvec(state.rot).cpu().numpy(),
+                        state.pose.cpu().numpy(), state.shape.cpu().numpy(),
+                        state.transl.cpu().numpy())
+    vertices, joints, landmarks = body.evaluate(params)
+    fit = FrameFit(index=observation.index,
+                   status="fitted" if seen >= config.min_keypoints else "low_confidence",
+                   camera=camera, params=params, vertices=vertices, joints=joints,
+                   landmarks=landmarks, error=reprojection_error(landmarks, observation, camera))
+    if observation.mask is not None:
+        from core.fitting.metrics import silhouette_iou
+
+        fit.iou = silhouette_iou(fit, observation, body.faces)
+    return fit
