@@ -1,0 +1,121 @@
+"""The single-frame fit against known bodies (core.synthetic observations): it recovers the pose,
+keeps the silhouette, never mirrors left and right on back views or crossed arms, and runs as a
+cancellable job generator."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.body import BodyParams, load_body_model
+from core.fitting import FitConfig, Iterations, fit_frames, fit_observation, mpjpe, pa_mpjpe
+from core.progress import CancelToken
+from core.types import Camera, FrameFit, Observation, Progress
+
+CAMERA = Camera.from_fov(720, 1280)
+L_SHOULDER, L_WRIST, R_SHOULDER, R_WRIST = 11, 15, 12, 16
+
+
+@pytest.fixture
+def one_thread():
+    """Per-step tensors are small: one thread is faster than two on a shared machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def body():
+    return load_body_model("anny", device="cpu")
+
+
+def _pose(body, mode: str, seed: int) -> np.ndarray:
+    """One pose of a core.synthetic mode ("crossed_arms", "walk", ...), within joint limits."""
+    from core.synthetic import MODES, PoseSamplerConfig, sample_poses
+
+    w = tuple(float(m == mode) for m in MODES)
+    cfg = PoseSamplerConfig(weights_easy=w, weights_hard=w)
+    return sample_poses(body, 1, np.random.default_rng(seed), difficulty=0.0, config=cfg)[0]
+
+
+def _observe(body, params: BodyParams, seed: int = 0, with_mask: bool = True):
+    from core.synthetic import synthesize_observation
+
+    return synthesize_observation(body, params, CAMERA, np.random.default_rng(seed), noise_px=3.0,
+                                  dropout=0.0, with_mask=with_mask)
+
+
+def _pose_joints(body) -> list[int]:
+    return [0] + [body.joint_names.index(n) for n in body.pose_joint_names]
+
+
+def test_fit_recovers_a_known_body(body, one_thread):
+    """A walking adult seen from the front-left: joints within a few cm after similarity
+    alignment, much closer than the start, and the silhouette matches."""
+    pose = _pose(body, "walk", 3)
+    truth_params = BodyParams("anny", (0.05, 0.5, 0.03), pose, (0.3, 0.8, 0.6, 0.4, 0.6, 0.5),
+                              (0.1, 0.2, 4.0))
+    obs, truth = _observe(body, truth_params)
+    fit = fit_observation(obs, CAMERA, body, FitConfig())
+    ids = _pose_joints(body)
+    err = pa_mpjpe(fit.joints[ids], truth.joints[ids])
+    start = body.evaluate(body.default_params(fit.params.transl))[1]
+    assert fit.status == "fitted" and fit.params.model == "anny"
+    assert err < 0.035, err                                   # metres, PA-MPJPE
+    assert mpjpe(fit.joints[ids], truth.joints[ids], root=[0]) < 0.07
+    assert pa_mpjpe(start[ids], truth.joints[ids]) > 2 * err  # the fit did the work
+    assert fit.error < 8.0                                    # px, person ~500 px tall
+    assert fit.iou > 0.85
+
+
+@pytest.mark.parametrize("case", ["back_view", "crossed_arms"])
+def test_no_left_right_swap(body, one_thread, case):
+    """Back view (facing away, one arm raised) and crossed arms (each wrist on the other side of
+    the body): the fitted left wrist and shoulder are the true left ones, not their mirror."""
+    if case == "back_view":
+        pose = _pose(body, "arms_raised", 11)
+        params = BodyParams("anny", (0.0, np.pi * 0.92, 0.0), pose, body.mean_shape(),
+                            (-0.1, 0.2, 4.2))
+    else:
+        pose = _pose(body, "crossed_arms", 5)
+        params = BodyParams("anny", (0.05, -0.4, 0.0), pose, body.mean_shape(), (0.1, 0.2, 3.5))
+    obs, truth = _observe(body, params, seed=1, with_mask=False)
+    fit = fit_observation(obs, CAMERA, body, FitConfig(quality="fast", silhouette=False))
+    lm, t = fit.landmarks, truth.landmarks
+    for left, right in ((L_WRIST, R_WRIST), (L_SHOULDER, R_SHOULDER)):
+        assert np.linalg.norm(lm[left] - t[left]) < 0.5 * np.linalg.norm(lm[left] - t[right])
+        assert np.linalg.norm(lm[right] - t[right]) < 0.5 * np.linalg.norm(lm[right] - t[left])
+    # facing the right way: the body's own left->right axis agrees with the truth's
+    assert np.dot(lm[L_SHOULDER] - lm[R_SHOULDER], t[L_SHOULDER] - t[R_SHOULDER]) > 0
+    if case == "crossed_arms":  # and the arms did not fold through the torso
+        from core.fitting.losses import interpenetration_loss
+
+        assert float(interpenetration_loss(torch.as_tensor(lm)[None])[0]) < 1e-3
+
+
+def test_fit_frames_is_a_cancellable_job(body, one_thread):
+    """fit_frames yields a FrameFit and a Progress per frame, gives frames with nobody status
+    "no_person", returns the list, and returns early (not raises) when cancelled."""
+    obs, _ = _observe(body, BodyParams("anny", (0, 0.3, 0), _pose(body, "stand", 2),
+                                       body.mean_shape(), (0, 0.2, 4.0)), with_mask=False)
+    observations = {0: Observation.empty(0, CAMERA.width, CAMERA.height), 1: obs}
+    tiny = FitConfig(iterations=Iterations(rigid=5, pose=3, body=1), silhouette=False)
+    gen = fit_frames(CAMERA, observations, body, [0, 1, 2], tiny)
+    items = []
+    while True:
+        try:
+            items.append(next(gen))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    fits = [i for i in items if isinstance(i, FrameFit)]
+    assert [f.status for f in fits] == ["no_person", "fitted", "no_person"]
+    assert [p.done for p in items if isinstance(p, Progress)] == [1, 2, 3]
+    assert result == fits and fits[1].vertices.shape == (body.num_vertices, 3)
+    token = CancelToken()
+    token.cancel()
+    gen = fit_frames(CAMERA, observations, body, [0, 1], tiny, cancel=token)
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == []
