@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
           "Export the fitted body (current frame or every frame), the clothed surface or the "
           "avatar as OBJ")
         A("settings", "Se&ttings", "fa5s.cog", self.show_settings, QKeySequence("Ctrl+,"),
-          "Body model, model folder, device and fit quality")
+          "Body model folder, device, default fit quality, surface mode and detail")
         A("quit", "&Quit", None, self.close, QKeySequence.Quit)
         A("detect", "&Detect frame", "mdi.account-search", lambda: c.detect(False), "D",
           "Find the keypoints and person mask in the current frame")
@@ -310,10 +310,27 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, f=f: self.open_path(f))
         self.recent_menu.setEnabled(bool(files))
 
+    def settings_dialog(self):
+        """A SettingsDialog over the current settings; accepting it applies them here."""
+        from gui.dialogs.settings_dialog import SettingsDialog
+
+        self._save_settings()  # the dialog starts from what the side panel shows now
+        dlg = SettingsDialog(self.settings, self)
+        dlg.accepted.connect(lambda: self.apply_settings(dlg.values()))
+        return dlg
+
     def show_settings(self) -> None:
-        self.side_dock.show()
-        self.side_dock.raise_()
-        self.side_panel.body_model.setFocus()
+        self.settings_dialog().exec()
+
+    def apply_settings(self, values: dict[str, str]) -> None:
+        """Show saved defaults (SettingsDialog.values()) in the side panel and use them."""
+        p = self.side_panel
+        p.set_model_dir(values.get("body/model_dir", ""))
+        for combo, key in ((p.device, "body/device"), (p.quality, "body/quality"),
+                           (p.surface_mode, "surface/mode"), (p.surface_detail, "surface/detail")):
+            if key in values:
+                p.set_value(combo, values[key])
+        self._on_settings_changed()
 
     # ---- opening ------------------------------------------------------------------------------------
     def open_dialog(self) -> None:
