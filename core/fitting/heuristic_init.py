@@ -108,7 +108,7 @@ def _pose_index(body: BodyModel, names: tuple[str, ...]) -> int | None:
 
 
 def limb_pose(body: BodyModel, rest_landmarks: np.ndarray, rotation: np.ndarray,
-              observation: Observation, min_confidence: float = 0.3) -> np.ndarray:
+              observation: Observation, min_confidence: float = 0.0) -> np.ndarray:
     """(P, 3) float32 body_pose aiming each visible limb along BlazePose's 3D landmarks.
 
     rest_landmarks: (33, 3) canonical rest landmarks. rotation: (3, 3) canonical -> camera.

@@ -18,6 +18,9 @@ DIRECTION_BONES: tuple[tuple[int, int], ...] = (
     (11, 0), (12, 0),                                # head
 )
 
+#: The torso's bones (shoulder line, hip line, sides): what says which way the body faces.
+TORSO_BONES: tuple[tuple[int, int], ...] = ((11, 12), (23, 24), (11, 23), (12, 24))
+
 #: BlazePose points of the arms that must stay outside the torso: elbows, wrists, hand points.
 ARM_POINTS: tuple[int, ...] = (13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
 #: (elbow, wrist) pairs whose midpoints are tested too (mid-forearm).

@@ -3,14 +3,13 @@
     fit = fit_observation(observation, camera, body, FitConfig())
 
 Stages (Adam, cosine-decayed step sizes):
-0. First guess: the learned initializer (core.fitting.initializer) when present and enabled,
-   else the analytic one (core.fitting.heuristic_init). Two global orientations are kept: the
-   guess and the same body turned around (front- vs back-facing), so a back view is never
-   mirrored.
-1. Rigid: both hypotheses at once, global orientation + translation against the 2D keypoints and
+0. First guesses: the analytic one (core.fitting.heuristic_init) and, when present and enabled,
+   the learned initializer's (core.fitting.initializer), each also turned around (front- vs
+   back-facing), so a back view is never mirrored.
+1. Rigid: all hypotheses at once, global orientation + translation against the 2D keypoints and
    the direction of BlazePose's 3D torso and limbs, with the body held at its initial pose (the
-   body is evaluated once, then moved rigidly: each step costs microseconds). The hypothesis with
-   the lower energy wins.
+   body is evaluated once, then moved rigidly: a step costs about a millisecond). The hypothesis
+   with the lowest energy wins.
 2. Pose: pose, orientation and translation against keypoints, 3D landmark directions (after the
    best rotation), silhouette (an evenly spread vertex subset), pose prior and an
    arm-outside-torso term, with the shape frozen so landmarks and vertices come from the
@@ -31,7 +30,7 @@ from core.body.params import BodyParams
 from core.fitting import heuristic_init as hinit
 from core.fitting.config import FitConfig
 from core.fitting.frozen_shape_rig import FrozenShapeRig
-from core.fitting.losses import (DIRECTION_BONES, bone_weights, direction_loss,
+from core.fitting.losses import (DIRECTION_BONES, TORSO_BONES, bone_weights, direction_loss,
                                  interpenetration_loss, keypoint_loss, project)
 from core.fitting.silhouette_term import SilhouetteTerm, surface_sample
 from core.types import Camera, FrameFit, Observation
@@ -149,15 +148,12 @@ def _learned_guess(observation: Observation, camera: Camera, body: BodyModel) ->
 
 def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, config: FitConfig,
                 init: BodyParams | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rotations (H, 3, 3) canonical -> camera, body poses (H, P, 3), shape (S,))."""
+    """First guesses: (rotations (H, 3, 3) canonical -> camera, body poses (H, P, 3), shapes
+    (H, S)). With ``init``: that one guess. Else the analytic guess and, when enabled and
+    available, the learned one, each also turned around (front- vs back-facing)."""
     if init is not None:
         return (hinit.rotmat(init.global_orient)[None], init.body_pose[None].copy(),
-                init.shape.copy())
-    learned = _learned_guess(observation, camera, body) if config.use_initializer else None
-    if learned is not None:
-        r = hinit.rotmat(learned.global_orient)
-        rots = np.stack([r, r @ hinit.TURN_AROUND])
-        return rots, np.stack([learned.body_pose, learned.body_pose]), learned.shape.copy()
+                init.shape[None].copy())
     shape = body.mean_shape()
     t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
     with torch.no_grad():
@@ -165,14 +161,21 @@ def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, confi
                     t(np.zeros((1, 3))), vertex_ids=torch.zeros(0, dtype=torch.int64,
                                                                 device=body.device)).landmarks
     rest = rest[0].cpu().numpy().astype(np.float64)
-    rots = hinit.orientation_hypotheses(observation, rest)
-    poses = hinit.checked_limb_poses(body, shape, rest, rots, observation)
-    return np.stack(rots), poses, shape
+    rots = np.stack(hinit.orientation_hypotheses(observation, rest))
+    poses = hinit.checked_limb_poses(body, shape, rest, list(rots), observation)
+    shapes = np.stack([shape, shape])
+    learned = _learned_guess(observation, camera, body) if config.use_initializer else None
+    if learned is not None:
+        r = hinit.rotmat(learned.global_orient)
+        rots = np.concatenate([np.stack([r, r @ hinit.TURN_AROUND]), rots])
+        poses = np.concatenate([np.stack([learned.body_pose] * 2), poses])
+        shapes = np.concatenate([np.stack([learned.shape] * 2), shapes])
+    return rots, poses.astype(np.float32), shapes.astype(np.float32)
 
 
 # ---- stage 1: rigid ---------------------------------------------------------------------------
 def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
-           shape: np.ndarray, observation: Observation, config: FitConfig, steps: int,
+           shapes: np.ndarray, observation: Observation, config: FitConfig, steps: int,
            transl: np.ndarray | None = None):
     """Fit orientation + translation of each hypothesis (starting at ``transl`` (3,) when given,
     else from the keypoints' spread); returns (R (H,3,3), transl (H,3), energy (H,)) tensors."""
@@ -180,7 +183,7 @@ def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
     h = len(rots)
     t = lambda x: torch.as_tensor(np.asarray(x), dtype=dt, device=dev)  # noqa: E731
     with torch.no_grad():
-        local = body(t(np.zeros((h, 3))), t(poses), t(shape[None]), t(np.zeros((h, 3))),
+        local = body(t(np.zeros((h, 3))), t(poses), t(shapes), t(np.zeros((h, 3))),
                      vertex_ids=torch.zeros(0, dtype=torch.int64, device=dev)).landmarks  # (H,33,3)
     r0 = t(rots)
     w = prob.w2d.detach().cpu().numpy()
@@ -192,6 +195,8 @@ def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
     depth = float(np.median(t0[:, 2]))
     delta = torch.zeros(h, 3, dtype=dt, device=dev, requires_grad=True)
     tn = t(t0 / depth).requires_grad_(True)
+    w_torso = bone_weights(prob.w2d / torch.as_tensor(body.landmark_weights, dtype=dt,
+                                                       device=dev).clamp_min(1e-6), TORSO_BONES)
     lr = config.lr
     opt = torch.optim.Adam([{"params": [delta], "lr": lr.orient * 2},
                             {"params": [tn], "lr": lr.transl * 2}])
@@ -201,8 +206,9 @@ def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
         rot = r0 @ _rotmat(delta)
         pts = local @ rot.transpose(1, 2) + (tn * depth)[:, None]
         e = config.weights.keypoints * _keypoints(prob, pts, config)
-        if prob.lm3d is not None:
-            e = e + config.weights.landmarks3d * direction_loss(pts, prob.lm3d, prob.w3d, align=False)
+        if prob.lm3d is not None:  # torso only: the limbs of the guesses are judged in 2D
+            e = e + config.weights.landmarks3d * direction_loss(pts, prob.lm3d, w_torso,
+                                                                align=False, bones=TORSO_BONES)
         return e
 
     for i in range(steps):
@@ -313,12 +319,12 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
         return FrameFit(index=observation.index, status="no_person", camera=camera)
     steps = config.steps()
     prob = _problem(observation, camera, body, config)
-    rots, poses, shape = _hypotheses(observation, camera, body, config, init)
-    r, transl, energy = _rigid(prob, body, rots, poses, shape, observation, config, steps.rigid,
+    rots, poses, shapes = _hypotheses(observation, camera, body, config, init)
+    r, transl, energy = _rigid(prob, body, rots, poses, shapes, observation, config, steps.rigid,
                                None if init is None else init.transl)
     best = int(torch.argmin(energy))
     t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
-    state = _State(r[best], t(poses[best]), t(shape), transl[best])
+    state = _State(r[best], t(poses[best]), t(shapes[best]), transl[best])
     state = _refine(prob, body, state, config, steps.pose, full=False)
     state = _refine(prob, body, state, config, steps.body, full=True)
     params = BodyParams(body.name, roma.rotmat_to_rotvec(state.rot).cpu().numpy(),
