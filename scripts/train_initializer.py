@@ -1,6 +1,6 @@
 """Train the learned initializer (keypoints -> AnnyBody) on bodies generated from Anny itself.
 
-    .venv/bin/python scripts/train_initializer.py [--steps 3000] [--shapes 100] [--seed 0]
+    .venv/bin/python scripts/train_initializer.py [--steps 8000] [--shapes 300] [--seed 0]
                                                  [--threads 1] [--out assets/initializer/anny_initializer.pt]
 
 Data, all on the fly and reproducible from --seed (core.synthetic):
@@ -124,12 +124,12 @@ def evaluate(net, skel: PoseSkeleton, batch: dict[str, torch.Tensor]) -> dict[st
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--shapes", type=int, default=100, help="phenotypes in the training pool")
+    ap.add_argument("--shapes", type=int, default=300, help="phenotypes in the training pool")
     ap.add_argument("--poses-per-shape", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--width", type=int, default=256)
+    ap.add_argument("--width", type=int, default=384)
     ap.add_argument("--blocks", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)

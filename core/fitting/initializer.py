@@ -47,7 +47,7 @@ class InitializerConfig:
     """Network size. width: hidden units; blocks: residual blocks of two linear layers each;
     dropout: dropout rate inside the blocks during training."""
 
-    width: int = 256
+    width: int = 384
     blocks: int = 3
     dropout: float = 0.0
 
