@@ -119,3 +119,21 @@ def test_fit_frames_is_a_cancellable_job(body, one_thread):
     with pytest.raises(StopIteration) as stop:
         next(gen)
     assert stop.value.value == []
+
+
+def test_frozen_shape_rig_matches_the_body_model(body):
+    """The pose stage's fast rig (23 carried motions) gives the body model's own landmarks,
+    joints and vertices for a random pose and shape."""
+    from core.fitting.frozen_shape_rig import FrozenShapeRig
+
+    params = BodyParams("anny", (0.2, 2.5, -0.1), _pose(body, "free", 7),
+                        (0.2, 0.9, 0.7, 0.3, 0.6, 0.4), (0.3, -0.1, 3.0))
+    t = body.tensors(params)
+    ids = torch.arange(0, body.num_vertices, 7)
+    lm, joints, verts = FrozenShapeRig(body, params.shape, ids).pose(
+        t["global_orient"], t["body_pose"], t["transl"])
+    with torch.no_grad():
+        out = body(**t, vertex_ids=ids)
+    assert float((verts - out.vertices).abs().max()) < 1e-5       # metres
+    assert float((joints - out.joints).abs().max()) < 1e-5
+    assert float((lm - out.landmarks).abs().max()) < 1e-4

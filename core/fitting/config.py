@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 #: Iteration counts per quality preset: (rigid, pose, body stage).
 QUALITY_PRESETS: dict[str, tuple[int, int, int]] = {
     "fast": (20, 15, 0),
-    "balanced": (30, 30, 5),
+    "balanced": (30, 30, 3),
     "best": (60, 80, 30),
 }
 
@@ -33,7 +33,7 @@ class Iterations:
 
     rigid: int = 30
     pose: int = 30
-    body: int = 5
+    body: int = 3
 
 
 @dataclass

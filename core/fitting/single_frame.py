@@ -243,12 +243,12 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     dev, dt = body.device, body.dtype
     wts, lr = config.weights, config.lr
     depth = float(state.transl[2].clamp_min(0.1))
-    delta = torch.zeros(1, 3, dtype=dt, device=dev, requires_grad=True)
+    orient = roma.rotmat_to_rotvec(state.rot)[None].clone().requires_grad_(True)
     pose = state.pose[None].clone().requires_grad_(True)
     tn = (state.transl[None] / depth).clone().requires_grad_(True)
     shape = _Shape(body, state.shape.cpu().numpy())
     k = lr.body_stage if full else 1.0
-    groups = [{"params": [delta], "lr": k * lr.orient}, {"params": [pose], "lr": k * lr.pose},
+    groups = [{"params": [orient], "lr": k * lr.orient}, {"params": [pose], "lr": k * lr.pose},
               {"params": [tn], "lr": k * lr.transl}]
     sil = prob.silhouette
     vids = (silhouette_vertex_ids(body, config.silhouette_sampling.vertices) if sil is not None
@@ -259,11 +259,6 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         rig = FrozenShapeRig(body, state.shape.cpu().numpy(), vids)
     opt = torch.optim.Adam(groups)
     base = [g["lr"] for g in opt.param_groups]
-    q0 = roma.rotmat_to_unitquat(state.rot[None])
-
-    def orient() -> torch.Tensor:
-        return roma.unitquat_to_rotvec(roma.quat_product(q0, roma.rotvec_to_unitquat(delta)))
-
     for i in range(steps):
         for g, b in zip(opt.param_groups, base):
             g["lr"] = b * _cosine(i, steps)
@@ -271,11 +266,11 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         e = wts.pose_prior * body.pose_prior(pose) + wts.pose_l2 * (pose ** 2).sum((-1, -2))
         if full:
             s = shape.value()
-            out = body(orient(), pose, s, tn * depth, vertex_ids=vids)
+            out = body(orient, pose, s, tn * depth, vertex_ids=vids)
             landmarks, vertices = out.landmarks, out.vertices
             e = e + wts.shape_prior * body.shape_prior(s)
         else:
-            landmarks, _, vertices = rig.pose(orient(), pose, tn * depth)
+            landmarks, _, vertices = rig.pose(orient, pose, tn * depth)
         if sil is not None:
             e = e + wts.silhouette * sil.loss(vertices)
         e = e + wts.keypoints * _keypoints(prob, landmarks, config)
@@ -285,7 +280,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         e.sum().backward()
         opt.step()
     with torch.no_grad():
-        return _State(roma.rotvec_to_rotmat(orient())[0], pose[0].detach(),
+        return _State(roma.rotvec_to_rotmat(orient)[0], pose[0].detach(),
                       shape.value()[0].detach(), (tn * depth)[0].detach())
 
 
