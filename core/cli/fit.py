@@ -106,8 +106,8 @@ def fit_to_folder(input_path: str | Path, out_dir: str | Path, body_name: str = 
     from core.media import open_source
     from core.perception.detect import detect_frames
 
-    config = FitConfig(quality=quality)
-    body = load_body_model(body_name, model_dir, device)   # a missing SMPL file fails here, first
+    config = FitConfig(quality=quality, device=device)
+    body = load_body_model(body_name, model_dir, config.device)  # a missing SMPL file fails first
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fits: list[FrameFit] = []

@@ -8,7 +8,7 @@ instead of patching code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 #: Iteration counts per quality preset: (rigid, pose, body stage).
 QUALITY_PRESETS: dict[str, tuple[int, int, int]] = {
@@ -111,7 +111,8 @@ class FitConfig:
         resolution); keypoints farther off than this count less and less.
     silhouette: use the person mask when the observation has one.
     silhouette_sampling: SilhouetteConfig.
-    device: "cpu", "cuda" or None (the body model's device).
+    device: where front ends load the body model ("cpu", "cuda", None = automatic); the fit
+        itself runs wherever the BodyModel it is given lives.
     use_initializer: start from the learned keypoints->body regressor when it is available
         (core.fitting.initializer), else from the analytic initializer (limb directions from the
         3D landmarks).
@@ -142,6 +143,3 @@ class FitConfig:
             return self.iterations
         rigid, pose, body = QUALITY_PRESETS[self.quality]
         return Iterations(rigid=rigid, pose=pose, body=body)
-
-    def with_quality(self, quality: str) -> "FitConfig":
-        return replace(self, quality=quality)
