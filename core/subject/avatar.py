@@ -50,7 +50,7 @@ def uniform_laplacian(faces: np.ndarray, n: int) -> torch.Tensor:
     lap = (sp.identity(n) - sp.diags(1.0 / np.maximum(deg, 1.0)) @ adj).tocoo()
     idx = torch.as_tensor(np.stack([lap.row, lap.col]), dtype=torch.int64)
     return torch.sparse_coo_tensor(idx, torch.as_tensor(lap.data, dtype=torch.float32),
-                                   (n, n)).coalesce()
+                                   (n, n), check_invariants=False).coalesce()
 
 
 def vertex_normals_t(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:

@@ -16,8 +16,10 @@ class OptimConfig:
 
     iterations: Adam steps in total (a resumed run continues up to this count).
     batch: frames per step (drawn without replacement, epoch by epoch, from the used frames).
-    vertices: body vertices posed per frame and step (a fresh random subset every step; the
-        skinning cost is proportional to it, the Laplacian spreads each update to the rest).
+    vertices: body vertices posed per frame and step: half a fixed random set (the silhouette's
+        cover term uses only these: the nearest vertex of a fresh random subset lies inside the
+        outline on average, which would inflate the avatar), half fresh random ones every step;
+        the skinning cost is proportional to it, the Laplacian spreads updates to the rest.
     full_every: every this many steps is a *full* step that also moves the body poses and the
         shape (through the body model's whole forward pass, ~5x the cost); the steps between
         move the clothing and each frame's orientation and translation with cached skinning
@@ -29,10 +31,10 @@ class OptimConfig:
     threads: torch threads while optimizing; 0 leaves the process setting alone.
     """
 
-    iterations: int = 400
+    iterations: int = 200
     batch: int = 8
     vertices: int = 2000
-    full_every: int = 5
+    full_every: int = 3
     eval_every: int = 50
     snapshot_every: int = 0
     seed: int = 0
@@ -106,7 +108,7 @@ class TextureConfig:
     """
 
     size: int = 1024
-    frames: int = 30
+    frames: int = 20
     erode: int = 2
     min_iou: float = 0.6
 
@@ -124,7 +126,7 @@ class SubjectConfig:
     """
 
     frames: int = 100
-    mask_side: int = 320
+    mask_side: int = 480
     contour_points: int = 256
     optim: OptimConfig = field(default_factory=OptimConfig)
     lr: LearningRates = field(default_factory=LearningRates)

@@ -3,7 +3,8 @@
 Variables: a clothing displacement per body vertex along its rest normal (avatar.py), the shape
 shared by all frames, and every frame's orientation, pose and translation (started from the
 sequence fit). Each Adam step poses the avatar into ``batch`` frames with the body model's own
-skinning, on a fresh random subset of vertices (skinning cost is proportional to it), and sums
+skinning, on a subset of vertices (skinning cost is proportional to it: half a fixed, evenly
+spread set that the silhouette's cover term uses, half fresh random ones), and sums
 per frame: the silhouette loss against the person mask (core.render.silhouette), the robust
 keypoint reprojection, the pose prior and a pull towards the frame's sequence fit; plus, once,
 the Laplacian smoothness and size limits of the displacement and the shape prior. Every
@@ -111,6 +112,7 @@ class _Objective:
         self.kp = torch.as_tensor(np.stack([f.keypoints for f in frames]), dtype=dt, device=dev)
         self.kpw = torch.as_tensor(np.stack([f.kp_weights for f in frames]), dtype=dt, device=dev)
         self.poser = FramePoser(body, v.shape().detach(), v.bp.detach())
+        self.n_fixed = 0          # the first n_fixed vertex ids of every call are the fixed set
 
     def regularizers(self) -> torch.Tensor:
         w, lim, v = self.cfg.weights, self.cfg.limits, self.v
@@ -129,10 +131,16 @@ class _Objective:
         shape = v.shape() if full else v.shape().detach()
         out = self.poser.pose(rows, go, bp, shape, tr, v.offsets(), ids, full)
         e = []
+        nf = self.n_fixed
         for k, r in enumerate(rows.tolist()):
             f = self.frames[r]
             c = f.camera
-            sil = f.silhouette.loss(out.vertices[k:k + 1])[0] * 100.0
+            # Cover term on the fixed vertex subset only: the nearest vertex of a fresh random
+            # subset lies inside the outline on average, which would inflate the avatar.
+            inside, cover = f.silhouette.terms(out.vertices[k:k + 1, :nf])
+            if out.vertices.shape[1] > nf:
+                inside = 0.5 * (inside + f.silhouette.terms(out.vertices[k:k + 1, nf:])[0])
+            sil = (inside + cover)[0] * 100.0
             kp = keypoint_loss(project(out.landmarks[k:k + 1], c.fx, c.fy, c.cx, c.cy),
                                self.kp[r], self.kpw[r], f.person_scale, ROBUST_PX)[0]
             e.append(w.silhouette * sil + w.keypoints * kp)
@@ -189,7 +197,12 @@ def _run(frames, body, config, state, cancel):
     gen = torch.Generator().manual_seed(int(oc.seed) + start)
     k = min(oc.vertices, V)
     eval_ids = torch.randperm(V, generator=torch.Generator().manual_seed(EVAL_SEED))[:k]
-    eval_ids = eval_ids.sort().values.to(dev)
+    eval_ids = eval_ids.to(dev)
+    fixed_ids = eval_ids[: max(k // 2, 1)]           # in every step: the cover term's vertices
+    rest_mask = torch.ones(V, dtype=torch.bool, device=dev)
+    rest_mask[fixed_ids] = False
+    others = torch.nonzero(rest_mask)[:, 0]
+    obj.n_fixed = len(fixed_ids)
     groups = [(v.disp, lr.displacement), (v.shape_free, lr.shape), (v.go, lr.orient),
               (v.bp, lr.pose), (v.tr, lr.transl)]
     opt = torch.optim.Adam([{"params": [p], "lr": r, "base": r} for p, r in groups])
@@ -213,7 +226,8 @@ def _run(frames, body, config, state, cancel):
         if len(order) < b:
             order = torch.cat([order, torch.randperm(n, generator=gen)])
         rows, order = order[:b], order[b:]
-        ids = torch.randperm(V, generator=gen)[:k].to(dev)
+        pick = torch.randperm(len(others), generator=gen)[:k - len(fixed_ids)]
+        ids = torch.cat([fixed_ids, others[pick]])
         full = oc.full_every <= 1 or it % oc.full_every == 0
         for g in opt.param_groups:
             g["lr"] = g["base"] * _cosine(it, total)
