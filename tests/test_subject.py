@@ -154,3 +154,11 @@ def test_result_files_and_picture(body, scene, frames, optimized, tmp_path, arti
     cv2.imwrite(str(artifacts / "subject_avatar_front_back.png"),
                 cv2.cvtColor(np.concatenate([views, truth], 0), cv2.COLOR_RGB2BGR))
     assert views.std() > 10
+
+
+def test_cli_refuses_a_photo_with_a_sentence(ryota_png, tmp_path, capsys):
+    from core.cli import run_cli
+
+    assert run_cli(["optimize", str(ryota_png), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and "video" in err and "Traceback" not in err
