@@ -50,10 +50,48 @@ def _detect(ctx: DemoContext) -> object:
     return obs[0]
 
 
+def _fit(ctx: DemoContext) -> object:
+    from core.body import load_body_model
+    from core.cli.fit import write_fits_json, write_frame_outputs
+    from core.fitting import FitConfig, fit_observation
+    from core.media import open_source
+
+    obs = ctx.results["detect"]
+    body = load_body_model("anny", device=ctx.device)
+    out = ctx.out_dir / "fit"
+    with open_source(ctx.input) as source:
+        fit = fit_observation(obs, source.camera, body, FitConfig(device=ctx.device))
+        record = write_frame_outputs(out, fit, source.read(0).image, body, obs)
+    write_fits_json(out, body.name, str(ctx.input), [record])
+    print(f"    keypoint error {fit.error:.1f} px, silhouette IoU {fit.iou:.2f}")
+    return fit
+
+
+def _surface(ctx: DemoContext) -> object:
+    from core.body import load_body_model
+    from core.export.mesh_io import write_obj
+    from core.media import open_source
+    from core.surface import SurfaceConfig, reconstruct_surface
+
+    obs, fit = ctx.results["detect"], ctx.results["fit"]
+    body = load_body_model("anny", device=ctx.device)
+    with open_source(ctx.input) as source:
+        image = source.read(0).image
+    for mode in ("depth", "implicit"):
+        surf = reconstruct_surface(image, obs, fit, body, SurfaceConfig(mode=mode))
+        write_obj(ctx.out_dir / "surface" / f"clothed_{mode}.obj", surf.vertices, surf.faces,
+                  vertex_colors=surf.vertex_colors)
+        print(f"    {mode}: {len(surf.vertices)} vertices, {len(surf.faces)} faces")
+    return surf
+
+
 def demo_steps() -> list[DemoStep]:
-    """The demo job in order. Later stages append their step here."""
+    """The demo job in order: detect -> fit the body -> clothed surface (both modes)."""
     return [
         DemoStep("detect", _detect, ("detect/observations.json", "detect/previews/000000.png")),
+        DemoStep("fit", _fit, ("fit/fits.json", "fit/meshes/000000.obj",
+                               "fit/overlays/000000.png")),
+        DemoStep("surface", _surface, ("surface/clothed_depth.obj", "surface/clothed_implicit.obj")),
     ]
 
 

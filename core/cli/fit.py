@@ -96,6 +96,16 @@ def _write_overlay(out_dir: Path, fit: FrameFit, image: np.ndarray, body,
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
+def write_frame_outputs(out_dir: Path, fit: FrameFit, image: np.ndarray, body,
+                        observation: Observation | None) -> dict:
+    """Write one frame's fit outputs (meshes/NNNNNN.obj when fitted, overlays/NNNNNN.png) and
+    return its fits.json record. Shared by fit, track, reconstruct and optimize."""
+    if fit.vertices is not None:
+        _write_mesh(out_dir, fit, body)
+    _write_overlay(out_dir, fit, image, body, observation)
+    return frame_record(fit, observation)
+
+
 def fit_to_folder(input_path: str | Path, out_dir: str | Path, body_name: str = "anny",
                   model_dir: str | None = None, frames: str = "all", quality: str = "balanced",
                   device: str | None = None, progress_bar: bool = True) -> list[FrameFit]:
@@ -122,11 +132,9 @@ def fit_to_folder(input_path: str | Path, out_dir: str | Path, body_name: str = 
         try:
             for _progress, obs in detect_frames(source, indices):
                 fit = fit_observation(obs, source.camera, body, config)
-                if fit.vertices is not None:
-                    _write_mesh(out_dir, fit, body)
-                _write_overlay(out_dir, fit, source.read(obs.index).image, body, obs)
                 fits.append(fit)
-                records.append(frame_record(fit, obs))
+                records.append(write_frame_outputs(out_dir, fit, source.read(obs.index).image,
+                                                   body, obs))
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(f"fitted {sum(f.params is not None for f in fits)}/{len(fits)}")

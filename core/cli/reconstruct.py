@@ -7,13 +7,11 @@ Writes, as frames finish (a Ctrl+C or an error keeps what was done):
                                   metres, vertex colours (``v x y z r g b``)
     DIR/surfaces/NNNNNN_body.obj  the fitted body in the same frame with a UV texture baked from
                                   the frame (+ .mtl, .png), unless --no-body-texture
-    DIR/fits.json                 camera and per frame: index, status, error, body parameters
-                                  (the record of ``track``'s fits.json)
+    DIR/fits.json, DIR/meshes/, DIR/overlays/   the fit outputs, as ``fit`` writes them
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -67,7 +65,7 @@ def _config(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
     from core.cli.detect import parse_frames
-    from core.cli.track import fit_record
+    from core.cli.fit import write_fits_json, write_frame_outputs
     from core.export.mesh_io import write_obj
     from core.fitting import FitConfig, fit_observation
     from core.media import open_source
@@ -86,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
         if args.mask and source.kind != "image":
             raise StudioError("--mask works with a single photo; for videos the mask is detected.")
         given = _read_mask(args.mask, source.width, source.height) if args.mask else None
-        header = {"input": str(args.input), "camera": source.camera.to_dict(),
-                  "model": body.name, "mode": args.mode}
         try:
             with PoseDetector("image" if source.kind == "image" else "video") as detector:
                 for n, i in enumerate(indices):
@@ -96,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                     if given is not None and obs.person:
                         obs.mask = given
                     fit = fit_observation(obs, source.camera, body, FitConfig(quality=args.fit_quality))
-                    records.append(fit_record(fit))
+                    records.append(write_frame_outputs(out, fit, frame.image, body, obs))
                     if fit.vertices is None or obs.mask is None:
                         print(f"frame {i}: no person found, skipped", file=sys.stderr)
                         continue
@@ -112,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                           f"fit error {fit.error:.1f} px, surface "
                           f"{sum(surf.timings.values()):.2f} s", file=sys.stderr)
         finally:
-            (out / "fits.json").write_text(json.dumps({**header, "frames": records}))
+            write_fits_json(out, body.name, str(args.input), records)
     if written == 0:
         raise StudioError("No person was found in the chosen frames, so no surface was written; "
                           "choose frames where the whole person is visible.")
