@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
 os.environ.setdefault("PYVISTA_OFF_SCREEN", "false")
@@ -52,3 +53,13 @@ def dribble_mp4() -> Path:
 @pytest.fixture(scope="session")
 def lunge_jpg() -> Path:
     return sample("4D-Humans", "pexels-anete-lusina-4793258.jpg")
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test: per-step tensors of a fit are small, and one thread is
+    several times faster than two when the cores are shared."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

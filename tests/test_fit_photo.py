@@ -7,15 +7,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
 
 
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_photo_fit_sits_on_the_person(ryota_png, ryota_mask_png, artifacts, one_thread):

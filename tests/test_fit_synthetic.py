@@ -16,13 +16,6 @@ CAMERA = Camera.from_fov(720, 1280)
 L_SHOULDER, L_WRIST, R_SHOULDER, R_WRIST = 11, 15, 12, 16
 
 
-@pytest.fixture
-def one_thread():
-    """Per-step tensors are small: one thread is faster than two on a shared machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -7,24 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from core.body import BodyParams, load_body_model
 from core.types import Camera
 from fixtures_smpl import write_model
-
-REPO = Path(__file__).resolve().parents[1]
-needs_fit_cli = pytest.mark.skipif(not (REPO / "core" / "cli" / "fit.py").exists(),
-                                   reason="core/cli/fit.py (the fit command) has not landed yet")
-
-
-@pytest.fixture
-def one_thread():
-    """Small per-step tensors: one thread is several times faster than two on a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +55,6 @@ def test_fit_recovers_a_known_smpl_body(model_dir, one_thread):
         fit.joints[16] - truth.joints[17])
 
 
-@needs_fit_cli
 def test_cli_fit_photo_with_smpl(model_dir, ryota_png, tmp_path):
     from main import main
 
@@ -90,7 +75,6 @@ def test_cli_fit_photo_with_smpl(model_dir, ryota_png, tmp_path):
     assert any(says_smpl(p) for p in files), [p.name for p in files]
 
 
-@needs_fit_cli
 def test_cli_fit_without_the_licensed_file(ryota_png, tmp_path, capsys):
     from core.assets import smpl_model_path
     from core.errors import MissingAssetError
