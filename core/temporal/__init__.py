@@ -4,7 +4,7 @@
     fit_sequence(observations, camera, body, config, cancel=...)   job generator      (sequence.py)
     track_video(source, detector, body, config, cancel=...)        job generator      (stream.py)
     SequenceConfig / TrackConfig                                    nested dataclasses (config.py)
-    TemporalRegressor, load_regressor(body)                         first guess        (regressor.py)
+    TemporalRegressor, load_regressor(body)                         learned first guess (regressor.py)
     make_sequence(body, frames, seed)                               synthetic truth    (synthetic_motion.py)
 """
 from core.temporal.config import SequenceConfig, TrackConfig

@@ -16,12 +16,23 @@ class WindowConfig:
     context: int = 3
     """Frames of the previous window kept fixed at the start of the next one, so velocity and
     acceleration terms reach across the seam (the overlap)."""
-    iterations: int = 25
-    """Adam steps per window (the regressor's guess is already close)."""
-    lr: float = 0.03
-    """Adam step size of rotations, radians."""
+    iterations: int = 15
+    """Adam steps per window starting from the temporal regressor's guess (already close)."""
+    iterations_analytic: int = 25
+    """Adam steps per window starting from the analytic guess (no regressor installed)."""
+    lr: float = 0.01
+    """Adam step size of rotations from the regressor's guess, radians per frame (shared out
+    over the K basis functions as lr / sqrt(K), see ``basis``)."""
+    lr_analytic: float = 0.03
+    """Adam step size of rotations from the analytic guess (per-frame unknowns), radians."""
     lr_transl: float = 0.01
-    """Adam step size of the root translation, metres."""
+    """Adam step size of the root translation, metres per frame (shared out like ``lr``)."""
+    basis: float = 0.34
+    """The window's unknowns are corrections to the first guess in the lowest
+    ceil(basis * frames) cosine frequencies of the window (0.34: motions up to ~5 Hz at 30 fps
+    for 24 frames); 1.0 gives every frame its own unknowns. The first guess's translations are
+    projected onto the same basis. The analytic guess jitters from frame to frame, so a fit
+    from it (no regressor installed) keeps per-frame unknowns."""
 
 
 @dataclass
@@ -104,13 +115,17 @@ class OneEuroConfig:
 class ShapeConfig:
     """One shape for the whole sequence, estimated from its first confident frames."""
 
-    frames: int = 4
-    """Most confident frames (of the first ones) fitted one by one with core.fitting; the
-    median of their shapes is the sequence's shape, then frozen."""
-    rigid_iterations: int = 30
+    from_regressor: bool = True
+    """With the temporal regressor installed, the shape is the median of its per-frame shapes
+    over the first window (costs one network pass instead of single-frame fits)."""
+    frames: int = 2
+    """Otherwise: the most confident frames (of the first ones) fitted one by one with
+    core.fitting; the median of their shapes is the sequence's shape, then frozen. Also the
+    number of usable frames that must arrive before the shape is estimated."""
+    rigid_iterations: int = 20
     """Rigid-stage steps of those single-frame fits."""
-    iterations: int = 12
-    """Body-stage steps of those single-frame fits."""
+    iterations: int = 8
+    """Body-stage steps of those single-frame fits (the stage that moves the shape)."""
 
 
 @dataclass

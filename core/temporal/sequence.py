@@ -8,8 +8,10 @@ Per frame, on entry: optional One-Euro filtering of the keypoints; left/right la
 against the previous frame (flips.py); classification as usable, "low_confidence" or
 "no_person".
 
-Once: one shape for the whole sequence, the median of single-frame fits (core.fitting) of its
-first confident frames, then frozen (LandmarkRig makes the frozen-shape body cheap).
+Once: one shape for the whole sequence, then frozen (LandmarkRig makes the frozen-shape body
+cheap): the median of the temporal regressor's per-frame shapes over the first window (no
+optimisation), or without the regressor the median of single-frame fits (core.fitting) of the
+first confident frames.
 
 Per window: a first guess per frame (the temporal regressor when its weights are installed, else
 the analytic initializer of core.fitting, taking the orientation hypothesis closest to the
@@ -37,7 +39,8 @@ from .config import SequenceConfig
 from .flips import fix_swap
 from .landmark_rig import LandmarkRig
 from .one_euro import OneEuroFilter
-from .window_fit import WindowParams, fit_window, solve_translation, window_evidence
+from .window_fit import (WindowParams, fit_window, smooth_translation, solve_translation,
+                         window_evidence)
 
 #: Torso and limb keypoints whose mean confidence decides whether a frame is usable.
 _CORE = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
@@ -125,7 +128,8 @@ class SequenceFitter:
         out = self._drop_long_gap(final=False)
         if self.shape is None:
             usable = sum(s == "ok" for _, s in self._pending)
-            if usable >= self.config.shape.frames or len(self._pending) >= 4 * self.config.window.size:
+            need = self.config.window.size if self._shape_from_regressor else self.config.shape.frames
+            if usable >= need or len(self._pending) >= 4 * self.config.window.size:
                 self._estimate_shape()
         while self.shape is not None and len(self._pending) >= self.config.window.size:
             fits = self._process(self.config.window.size, final=False)
@@ -164,11 +168,20 @@ class SequenceFitter:
         return out
 
     # ---- shape ------------------------------------------------------------------------------
+    @property
+    def _shape_from_regressor(self) -> bool:
+        return self.regressor is not None and self.config.shape.from_regressor
+
     def _estimate_shape(self) -> None:
         from core.fitting import FitConfig, Iterations, fit_observation
 
         usable = [o for o, s in self._pending if s == "ok"]
         if not usable:
+            return
+        if self._shape_from_regressor:
+            usable = usable[: self.config.window.size]
+            _, _, shapes = self.regressor.predict(usable, [True] * len(usable), self.camera)
+            self._set_shape(np.median(shapes, 0).astype(np.float32))
             return
         usable = sorted(usable, key=lambda o: -float(o.keypoints2d[_CORE, 2].mean()))
         usable = sorted(usable[: self.config.shape.frames], key=lambda o: o.index)
@@ -183,6 +196,11 @@ class SequenceFitter:
             self.shape = np.median(np.stack([f.params.shape for f in fits]), 0).astype(np.float32)
             if self._prev_rot is None and usable[0].index == self._pending[0][0].index:
                 self._prev_rot = _rotmat(fits[0].params.global_orient)
+        self._set_shape(self.shape)
+
+    def _set_shape(self, shape: np.ndarray) -> None:
+        """Freeze the sequence's shape (S,) and build its landmark rig."""
+        self.shape = shape
         self.rig = LandmarkRig(self.body, self.shape)
         z = torch.zeros(1, 3, device=self.body.device)
         p = torch.zeros(1, self.body.num_pose_joints, 3, device=self.body.device)
@@ -237,6 +255,9 @@ class SequenceFitter:
         with torch.no_grad():
             lm, _ = self.rig(g, b, torch.zeros(n, 3, device=self.body.device))
             tr = solve_translation(lm, ev.keypoints, ev.w2d, self.camera)
+            ok = torch.as_tensor([s == "ok" for _, s in frames], dtype=torch.float32,
+                                 device=tr.device)
+            tr = smooth_translation(tr, ok * ev.w2d.sum(-1).clamp_max(1.0), self.config.window.basis)
         # gap frames: carry the neighbouring translation
         last = None if self._context is None else self._context.transl[-1]
         for i, (_, status) in enumerate(frames):
@@ -261,7 +282,14 @@ class SequenceFitter:
         frames = frames[:n]
         ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence)
         init = self._guess(frames)
-        fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context, self.config)
+        w = self.config.window
+        if self.regressor is not None:
+            fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
+                                self.config)
+        else:   # jittery analytic guesses: per-frame unknowns, more and larger steps
+            fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
+                                self.config, iterations=w.iterations_analytic, lr=w.lr_analytic,
+                                basis=1.0)
         params = self._to_params(fitted)
         # gaps: interpolate between the fitted frames around them
         before = self._last_params

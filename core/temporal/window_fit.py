@@ -195,29 +195,72 @@ class WindowParams:
                             torch.cat([p.transl for p in parts]))
 
 
+def temporal_basis(frames: int, fraction: float, device=None) -> torch.Tensor:
+    """(frames, K) DCT-II basis of the K = ceil(fraction * frames) lowest frequencies, each
+    column peaking at 1 (so a step of one coefficient moves a frame by at most that step; column
+    0 is constant); fraction >= 1 gives the identity (one column per frame)."""
+    if fraction >= 1.0 or frames <= 2:
+        return torch.eye(frames, device=device)
+    k = int(min(frames, max(2, np.ceil(fraction * frames))))
+    t = (torch.arange(frames, dtype=torch.float32) + 0.5)[:, None]
+    f = torch.arange(k, dtype=torch.float32)[None]
+    return torch.cos(np.pi * t * f / frames).to(device)
+
+
+def smooth_translation(transl: torch.Tensor, weights: torch.Tensor, fraction: float) -> torch.Tensor:
+    """(B, 3) translations projected onto the window's low-frequency basis, frames weighted by
+    ``weights`` (B,) >= 0 (0: ignored, e.g. gap frames); per-frame solves jitter in depth."""
+    phi = temporal_basis(len(transl), fraction, transl.device)
+    if phi.shape[1] == phi.shape[0] or float(weights.sum()) <= 0:
+        return transl
+    w = weights[:, None]
+    a = phi.T @ (w * phi) + 1e-4 * torch.eye(phi.shape[1], device=transl.device)
+    coef = torch.linalg.solve(a, phi.T @ (w * transl))
+    return phi @ coef
+
+
 def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: WindowParams,
                context: WindowParams | None, config: SequenceConfig,
-               iterations: int | None = None) -> WindowParams:
+               iterations: int | None = None, lr: float | None = None,
+               basis: float | None = None) -> WindowParams:
     """Optimise the B frames of ``init`` against ``ev`` with the ``context`` frames (C, fixed,
     immediately before the window) joining the temporal terms. Returns the fitted WindowParams.
 
-    rig: a LandmarkRig (frozen shape). iterations: override of config.window.iterations.
+    The unknowns are corrections to ``init`` in a low-frequency temporal basis
+    (``config.window.basis``): Adam's first steps move every unknown by about its step size
+    whatever its gradient, which on per-frame unknowns is jitter; on smooth basis functions it is
+    not, and the few steps a streaming fit affords keep the guess's smoothness.
+
+    rig: a LandmarkRig (frozen shape). iterations, lr, basis: overrides of config.window's.
     """
-    n_iter = config.window.iterations if iterations is None else iterations
-    go = init.global_orient.detach().clone().requires_grad_(True)
-    bp = init.body_pose.detach().clone().requires_grad_(True)
-    tr = init.transl.detach().clone().requires_grad_(True)
+    w = config.window
+    n_iter = w.iterations if iterations is None else iterations
+    phi = temporal_basis(len(init), w.basis if basis is None else basis, init.transl.device)
+    k = phi.shape[1]
+    c_go = init.global_orient.new_zeros(k, 3).requires_grad_(True)
+    c_bp = init.body_pose.new_zeros((k,) + tuple(init.body_pose.shape[1:])).requires_grad_(True)
+    c_tr = init.transl.new_zeros(k, 3).requires_grad_(True)
+    g0, b0, t0 = (x.detach() for x in (init.global_orient, init.body_pose, init.transl))
+
+    def params():
+        return (g0 + phi @ c_go, b0 + torch.einsum("bk,kpc->bpc", phi, c_bp), t0 + phi @ c_tr)
+
+    go, bp, tr = params()
     ctx_joints = ctx_tr = None
     if context is not None and len(context) > 0:
         with torch.no_grad():
             _, ctx_joints = rig(context.global_orient, context.body_pose, context.transl)
         ctx_tr = context.transl
-    opt = torch.optim.Adam([{"params": [go, bp], "lr": config.window.lr},
-                            {"params": [tr], "lr": config.window.lr_transl}])
+    # Adam moves each coefficient by about its step size: K of them add up on one frame, so
+    # the step is shared out (in quadrature) to keep a frame's move about ``lr``.
+    share = 1.0 / np.sqrt(k) if k < len(init) else 1.0
+    opt = torch.optim.Adam([{"params": [c_go, c_bp], "lr": (w.lr if lr is None else lr) * share},
+                            {"params": [c_tr], "lr": w.lr_transl * share}])
     align = None
     e = config.evidence
     for it in range(n_iter):
         opt.zero_grad(set_to_none=True)
+        go, bp, tr = params()
         lm, joints = rig(go, bp, tr)
         if it % 5 == 0:
             align = align_rotations(lm, ev)
@@ -228,4 +271,6 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
         loss = loss + len(all_t) * smoothness_loss(all_j, all_t, config.smoothing)
         loss.backward()
         opt.step()
+    with torch.no_grad():
+        go, bp, tr = params()
     return WindowParams(go.detach(), bp.detach(), tr.detach())
