@@ -1,5 +1,7 @@
 """Sequence fitting on synthetic motion with known truth: smoother than per-frame fitting, no
-less accurate, no flips from swapped keypoints, and an exact fast landmark rig."""
+less accurate, no flips from swapped keypoints, gaps bridged, and an exact fast landmark rig.
+
+Lean on purpose (short sequences, small windows, few steps via SequenceConfig)."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,10 +25,11 @@ def body():
 
 
 def _fast(smooth: bool = True) -> SequenceConfig:
-    cfg = SequenceConfig(use_regressor=False, vertices=False,
-                         window=WindowConfig(size=16, context=3, iterations=25))
-    if not smooth:
+    cfg = SequenceConfig(vertices=False, window=WindowConfig(size=12, context=3, iterations=10,
+                                                             iterations_analytic=15))
+    if not smooth:      # per-frame fitting: no temporal terms, per-frame unknowns
         cfg.smoothing = SmoothingConfig(accel=0.0, velocity=0.0, transl_accel=0.0)
+        cfg.window.basis = 1.0
     return cfg
 
 
@@ -58,10 +61,10 @@ def test_landmark_rig_matches_body_forward(body):
 
 
 def test_sequence_fit_is_smoother_and_no_less_accurate_than_per_frame(body):
-    seq = make_sequence(body, 32, seed=3)
+    seq = make_sequence(body, 24, seed=3)
     seq_fits = drive(fit_sequence(seq.observations, seq.camera, body, _fast()))
     frame_fits = drive(fit_sequence(seq.observations, seq.camera, body, _fast(smooth=False)))
-    assert [f.index for f in seq_fits] == list(range(32))
+    assert [f.index for f in seq_fits] == list(range(24))
     m_seq, a_seq = _errors(seq_fits, seq)
     m_pf, a_pf = _errors(frame_fits, seq)
     assert a_seq <= 0.5 * a_pf, (a_seq, a_pf)
@@ -70,8 +73,8 @@ def test_sequence_fit_is_smoother_and_no_less_accurate_than_per_frame(body):
 
 
 def test_swapped_keypoints_do_not_flip_the_body(body):
-    swaps = (9, 10, 11, 20)
-    seq = make_sequence(body, 28, seed=5, noise=NoiseConfig(swap_frames=swaps))
+    swaps = (7, 8, 9, 16)
+    seq = make_sequence(body, 20, seed=5, noise=NoiseConfig(swap_frames=swaps))
     fits = drive(fit_sequence(seq.observations, seq.camera, body, _fast()))
     pred = np.stack([f.landmarks for f in fits])
     # the subject's left shoulder / hip / knee stay on the true left side in every frame
@@ -89,20 +92,20 @@ def test_swapped_keypoints_do_not_flip_the_body(body):
 
 
 def test_gaps_are_bridged_and_marked(body):
-    seq = make_sequence(body, 24, seed=7)
+    seq = make_sequence(body, 20, seed=7)
     obs = seq.observations
     from core.types import Observation
 
-    for i in (8, 9, 10):
+    for i in (6, 7, 8):
         obs[i] = Observation.empty(i, obs[i].width, obs[i].height)
-    obs[15].keypoints2d[:, 2] = 0.05
+    obs[14].keypoints2d[:, 2] = 0.05
     fits = drive(fit_sequence(obs, seq.camera, body, _fast()))
     status = {f.index: f.status for f in fits}
-    assert [status[i] for i in (8, 9, 10)] == ["bridged"] * 3
-    assert status[15] == "low_confidence"
-    assert status[7] == status[11] == "fitted"
+    assert [status[i] for i in (6, 7, 8)] == ["bridged"] * 3
+    assert status[14] == "low_confidence"
+    assert status[5] == status[9] == "fitted"
     t = np.stack([f.params.transl for f in fits])
     # bridged translations lie between their neighbours (lerp)
-    for i in (8, 9, 10):
-        lo, hi = np.minimum(t[7], t[11]) - 1e-5, np.maximum(t[7], t[11]) + 1e-5
+    for i in (6, 7, 8):
+        lo, hi = np.minimum(t[5], t[9]) - 1e-5, np.maximum(t[5], t[9]) + 1e-5
         assert np.all((t[i] >= lo) & (t[i] <= hi))
