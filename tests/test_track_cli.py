@@ -29,7 +29,7 @@ def test_track_writes_fits_meshes_and_overlay(tracked, artifacts):
     fitted = [f for f in fits["frames"] if f["status"] == "fitted"]
     assert len(fitted) >= 40
     # pixels at 640x360: the body's landmarks land on the detected keypoints
-    assert np.nanmedian([f["error"] for f in fitted]) < 12.0
+    assert np.nanmedian([f["error_px"] for f in fitted]) < 12.0
     assert len(list((out / "meshes").glob("*.obj"))) == len(fits["frames"]) - sum(
         f["status"] == "no_person" for f in fits["frames"])
     cap = cv2.VideoCapture(str(out / "overlay.mp4"))

@@ -1,16 +1,15 @@
 """``python main.py track VIDEO --out DIR``: a temporally consistent body for every frame.
 
 Writes, as frames finish (so a Ctrl+C or an error keeps what was done):
-    DIR/fits.json          camera, frame rate and per frame: index, status, error, body params
-    DIR/meshes/NNNNNN.obj  the fitted body per frame (upright frame, core.export.mesh_io), unless
-                           --no-meshes; plain OBJ without UVs (one topology for the whole
-                           sequence, ~3x faster to write than with UVs)
-    DIR/overlay.mp4        the video with the body drawn over it (mp4v)
+    DIR/fits.json          the fit command's format (core.cli.fit: frame_record, write_fits_json),
+                           one record per frame in frame order
+    DIR/meshes/NNNNNN.obj  the fitted body per frame through the fit command's mesh writer,
+                           unless --no-meshes
+    DIR/overlay.mp4        the video with the body drawn over it (mp4v), unless --no-overlay
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -37,12 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def fit_record(fit: FrameFit) -> dict:
-    """The per-frame record of fits.json."""
-    rec = {"index": int(fit.index), "status": fit.status,
-           "error": None if not np.isfinite(fit.error) else round(float(fit.error), 3)}
-    if fit.params is not None:
-        rec["params"] = fit.params.to_dict()
-    return rec
+    """The fits.json record of one fitted frame (the fit command's ``frame_record``; kept for
+    callers of the earlier name)."""
+    from core.cli.fit import frame_record
+
+    return frame_record(fit, None)
 
 
 class OverlayWriter:
@@ -77,7 +75,7 @@ class OverlayWriter:
 
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
-    from core.export.mesh_io import camera_to_upright, write_obj
+    from core.cli.fit import _write_mesh, frame_record, write_fits_json
     from core.media import open_source
     from core.temporal import TrackConfig, track_video
 
@@ -100,24 +98,21 @@ def run(args: argparse.Namespace) -> int:
                                                              body.faces, fps)
         if not args.no_meshes:
             (out / "meshes").mkdir(exist_ok=True)
-        header = {"input": str(args.input), "camera": source.camera.to_dict(), "fps": fps,
-                  "model": body.name}
         try:
             for item in track_video(source, None, body, config):
                 if isinstance(item, Progress):
                     print(f"\r{item.message}: {item.done}/{item.total} fitted", end="",
                           file=sys.stderr, flush=True)
                     continue
-                records.append(fit_record(item))
+                records.append(frame_record(item, None))
                 if item.vertices is not None and not args.no_meshes:
-                    write_obj(out / "meshes" / f"{item.index:06d}.obj",
-                              camera_to_upright(item.vertices), body.faces)
+                    _write_mesh(out, item, body)
                 if overlay is not None:
                     overlay.add(item)
         finally:
             if overlay is not None:
                 overlay.close()
-            (out / "fits.json").write_text(json.dumps({**header, "frames": records}))
+            write_fits_json(out, body.name, str(args.input), records)
     dt = time.perf_counter() - t0
     print(f"\n{len(records)} frames tracked in {dt:.1f} s ({len(records) / max(dt, 1e-9):.1f} "
           f"frames/s); outputs in {out}", file=sys.stderr)
