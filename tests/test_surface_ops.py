@@ -3,6 +3,8 @@ import numpy as np
 import trimesh
 
 from core.surface.body_sdf import VoxelGrid, signed_distance, voxelize
+from core.surface.extension import silhouette_extension
+from core.surface.grid import signed_distance_2d
 from core.surface.harmonic import harmonic_fill
 from core.surface.mesh import SurfaceMesh
 from core.surface.mesh_ops import extract_isosurface, largest_component, taubin_smooth
@@ -69,3 +71,20 @@ def test_voxelized_sphere_has_the_right_volume_and_distance():
     r = np.linalg.norm(grid.centres(), axis=-1)
     far = np.abs(r - 0.25) > 0.02
     np.testing.assert_allclose(sdf[far], (r - 0.25)[far], atol=0.011)
+
+
+def test_silhouette_extension_is_what_the_mask_shows_past_the_body():
+    yy, xx = np.mgrid[:120, :120]
+    r = np.hypot(yy - 60, xx - 60)
+    body = r < 30
+    # A mask that hugs the body: no extension anywhere.
+    assert silhouette_extension(signed_distance_2d(body), body).max() < 0.5
+    # The mask is the body grown by 10 px all round: the whole body silhouette stands off by
+    # about 10 px less the tolerance (a uniform boundary value fills the inside uniformly).
+    grown = silhouette_extension(signed_distance_2d(r < 40), body, tolerance=1.0)
+    assert np.all(np.abs(grown[body] - 9.5) < 1.0)
+    # Only the top grows (hair): large under the top of the outline, none at the bottom, and
+    # never more than the outline shows (maximum principle).
+    top = silhouette_extension(signed_distance_2d(body | ((r < 40) & (yy < 45))), body)
+    assert top[32, 60] > 5.0 and top[88, 60] < 0.5 and top[60, 60] < top[32, 60]
+    assert top[body].max() <= 10.0

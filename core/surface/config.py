@@ -20,6 +20,13 @@ class DepthConfig:
     body_margin: float = 1.0
     #: Constant clothing thickness added in front of and behind the body, metres.
     clothing_offset: float = 0.0075
+    #: Hidden volume: the back surface stands off the body's back by this factor times how far
+    #: the mask runs past the body's outline nearby (hair, a loose shirt, a skirt); the front,
+    #: which the image shows, by ``front_reach`` times it.
+    back_reach: float = 1.0
+    front_reach: float = 0.3
+    #: Cells of mask-past-body extension ignored as outline noise.
+    extension_tolerance: float = 1.0
 
 
 @dataclass
@@ -37,6 +44,13 @@ class ImplicitConfig:
     reach_factor: float = 1.25
     #: Largest distance from the body that can ever be occupied, metres.
     max_reach: float = 0.35
+    #: Hidden volume: behind the body's mid-depth the band also grows by this factor times how
+    #: far the mask runs past the body's outline nearby (core/surface/extension.py); on the
+    #: visible side by ``front_reach`` times it (blended across the body's thickness).
+    back_reach: float = 1.0
+    front_reach: float = 0.3
+    #: Pixels (at the extension grid's scale) of mask-past-body extension ignored as noise.
+    extension_tolerance: float = 1.0
 
 
 @dataclass

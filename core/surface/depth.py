@@ -6,7 +6,11 @@ How:
    rasterized into it: front depth F_b and back depth B_b where the body is seen.
 2. The surface between front and back is described by its mid-depth m = (F + B) / 2 and its
    half-thickness h = (B - F) / 2. Where the body is seen well inside its own outline (and inside
-   the mask) both are known from the body (h gets a clothing offset). Elsewhere in the mask
+   the mask) both are known from the body: its front minus a clothing offset, its back plus the
+   offset, and both pushed out by the silhouette extension (core/surface/extension.py: how far
+   the mask runs past the body's outline nearby), fully behind (``back_reach``: the camera does
+   not see the back, so hair, a loose shirt or a skirt stand off there as far as they do at the
+   sides) and partly in front (``front_reach``). Elsewhere in the mask
    (hair, loose clothes, a bag) they are harmonic: m with a free (Neumann) edge, h^2 with h = 0
    just outside the mask, so front and back meet at the silhouette with a rounded profile
    (h^2 falling linearly to the edge is h ~ sqrt(distance), like a cylinder's cross-section).
@@ -26,6 +30,7 @@ from core.render.raster import rasterize
 from core.types import Camera
 
 from .config import DepthConfig
+from .extension import silhouette_extension
 from .grid import PixelGrid
 from .harmonic import harmonic_fill
 from .mesh_ops import extract_isosurface
@@ -74,8 +79,15 @@ def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: n
         trusted = body & inside
     if not trusted.any():
         trusted = body
-    mid_known = np.where(trusted, 0.5 * (fb + bb), 0.0)
-    half_known = np.where(trusted, 0.5 * (bb - fb) + config.clothing_offset, 0.0)
+    # Hidden volume: the body's back (and, less, its front) stands off by what the silhouette
+    # shows past the body's outline nearby (metres at the body's depth there).
+    ext = silhouette_extension(sdf, body, config.extension_tolerance)
+    z_ref = float(np.median(fb[body])) if body.any() else float(np.median(body_vertices[:, 2]))
+    ext_m = ext * grid.step * np.where(body, fb, z_ref) / camera.fx
+    front = fb - config.clothing_offset - config.front_reach * ext_m
+    back = bb + config.clothing_offset + config.back_reach * ext_m
+    mid_known = np.where(trusted, 0.5 * (front + back), 0.0)
+    half_known = np.where(trusted, 0.5 * (back - front), 0.0)
 
     mid = harmonic_fill(mid_known, trusted, inside)
     half2 = harmonic_fill(half_known ** 2, trusted, inside, boundary_value=0.0)
