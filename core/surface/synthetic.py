@@ -20,13 +20,27 @@ def _mid(lm: np.ndarray, a: int, b: int) -> np.ndarray:
     return 0.5 * (lm[a] + lm[b])
 
 
+def _body_axes(lm: np.ndarray) -> np.ndarray:
+    """(3, 3) rows: the body's left (left shoulder minus right), up (hips to shoulders) and
+    back (away from the chest) unit vectors in the camera frame, from the landmarks (33, 3)."""
+    up = _mid(lm, 11, 12) - _mid(lm, 23, 24)
+    up /= np.linalg.norm(up)
+    left = lm[11] - lm[12]
+    left -= (left @ up) * up
+    left /= np.linalg.norm(left)
+    return np.stack([left, up, np.cross(up, left)])
+
+
 def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarray) -> np.ndarray:
     """(N,) float positive inside the clothed person at points p (N, 3), camera frame metres.
-    sdf_body: (N,) body signed distance in metres. lm: (33, 3) body landmarks."""
+    sdf_body: (N,) body signed distance in metres. lm: (33, 3) body landmarks. Hair and the
+    backpack sit in the body's own axes (they turn with it)."""
     hip, sho = _mid(lm, 23, 24), _mid(lm, 11, 12)
     up = sho - hip
     height_up = np.linalg.norm(up)
     up = up / height_up
+    axes = _body_axes(lm)
+    back = axes[2]
     skin = 0.004 - sdf_body                                            # a thin layer everywhere
     if kind == "shirt":
         # 3.5 cm loose from the hips to the neck, arms included (everything above the hips).
@@ -45,15 +59,15 @@ def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarra
         cone = np.minimum(r - radial, np.minimum(s, length * 0.95 - s))
         return np.maximum(skin, cone)
     if kind == "hair":
-        centre = _mid(lm, 7, 8) + np.array([0.0, 0.0, 0.045]) + 0.035 * up   # behind, above
-        radii = np.array([0.125, 0.15, 0.13])
-        q = (p - centre) / radii
+        centre = _mid(lm, 7, 8) + 0.045 * back + 0.035 * up                   # behind, above
+        radii = np.array([0.125, 0.15, 0.13])                                  # left, up, back
+        q = ((p - centre) @ axes.T) / radii
         ell = (1.0 - np.linalg.norm(q, axis=1)) * radii.min()
         return np.maximum(skin, ell)
     if kind == "backpack":
-        centre = 0.5 * (hip + sho) + np.array([0.0, 0.0, 0.17])          # behind the back
-        half = np.array([0.16, 0.22, 0.09])
-        d = np.abs(p - centre) - half + 0.03
+        centre = 0.5 * (hip + sho) + 0.17 * back                            # behind the back
+        half = np.array([0.16, 0.22, 0.09])                                 # left, up, back
+        d = np.abs((p - centre) @ axes.T) - half + 0.03
         box = -(np.linalg.norm(np.maximum(d, 0.0), axis=1) + np.minimum(d.max(1), 0.0) - 0.03)
         return np.maximum(skin, box)
     raise ValueError(f"unknown garment '{kind}'; choose from {GARMENTS}")
