@@ -5,9 +5,10 @@
 Prints (one run):
   1. perception-only frames/s (decode + BlazePose) and end-to-end frames/s (decode + BlazePose +
      sequence fit, overlapped in a second thread), and their ratio, on taiji.mp4;
-  2. on synthetic sequences with ground truth: MPJPE, PA-MPJPE (mm) and acceleration error
-     (mm/frame^2) for core.fitting's per-frame fit, for the window fit without temporal terms and
-     for the sequence fit;
+  2. on synthetic sequences with ground truth: MPJPE, PA-MPJPE (mm), acceleration error
+     (mm/frame^2), optimizer steps per window and fit time for core.fitting's per-frame fit, the
+     window fit without temporal terms, the sequence fit from the analytic guess, the temporal
+     regressor alone and the sequence fit from the regressor's guess;
   3. mean joint acceleration (mm/frame^2) of the fitted body next to BlazePose's raw 3D
      landmarks on taiji.mp4 and single_person_demo.mp4.
 """
@@ -63,35 +64,65 @@ def end_to_end(path: Path, frames: int, body) -> tuple[float, list]:
     return n / dt, fits
 
 
-def synthetic(body, frames: int, seeds: int) -> None:
-    from core.fitting import FitConfig, fit_observation, pa_mpjpe
+def _errors(fits, seq) -> tuple[float, float, float]:
+    """(MPJPE, PA-MPJPE, accel error) in metres of fitted landmarks against the truth."""
+    from core.fitting import pa_mpjpe
 
-    rows = {"per-frame (core.fitting, fast)": [], "window fit, no temporal terms": [],
-            "sequence fit": []}
+    p = np.stack([f.landmarks for f in fits])[:, BODY]
+    g = seq.landmarks[:, BODY]
+    rel = lambda x: x - x[:, [12, 13]].mean(1, keepdims=True)  # noqa: E731
+    m = np.linalg.norm(rel(p) - rel(g), axis=-1).mean()
+    pa = np.mean([pa_mpjpe(p[i], g[i]) for i in range(len(p))])
+    a = np.linalg.norm((p[2:] - 2 * p[1:-1] + p[:-2]) - (g[2:] - 2 * g[1:-1] + g[:-2]),
+                       axis=-1).mean()
+    return m, pa, a
+
+
+def synthetic(body, frames: int, seeds: int) -> None:
+    """Per-frame fitting against sequence fitting with and without the temporal regressor."""
+    from core.fitting import FitConfig, fit_observation
+    from core.temporal.regressor import load_regressor
+
+    reg = load_regressor(body)
+    w = SequenceConfig().window
+    no_smooth = SmoothingConfig(accel=0, velocity=0, transl_accel=0)
+    methods = {
+        "per-frame (core.fitting, fast)": None,
+        "window fit, no temporal terms": (SequenceConfig(smoothing=no_smooth), False,
+                                          w.iterations_analytic),
+        "sequence fit, analytic guess": (SequenceConfig(), False, w.iterations_analytic),
+    }
+    if reg is not None:
+        methods["regressor alone (0 steps)"] = (SequenceConfig(), reg, 0)
+        methods["sequence fit + regressor"] = (SequenceConfig(), reg, w.iterations)
+        methods["sequence fit + regressor, more steps"] = (SequenceConfig(), reg,
+                                                           w.iterations_analytic)
+    rows: dict[str, list] = {k: [] for k in methods}
+    secs: dict[str, float] = {k: 0.0 for k in methods}
     for seed in range(seeds):
         seq = make_sequence(body, frames, seed=100 + seed)
-        quick = SequenceConfig(use_regressor=False, vertices=False)
-        off = SequenceConfig(use_regressor=False, vertices=False,
-                             smoothing=SmoothingConfig(accel=0, velocity=0, transl_accel=0))
-        pf = [fit_observation(o, seq.camera, body, FitConfig(quality="fast", silhouette=False))
-              for o in seq.observations]
-        for name, fits in (("per-frame (core.fitting, fast)", pf),
-                           ("window fit, no temporal terms",
-                            drive(fit_sequence(seq.observations, seq.camera, body, off))),
-                           ("sequence fit", drive(fit_sequence(seq.observations, seq.camera, body, quick)))):
-            p = np.stack([f.landmarks for f in fits])[:, BODY]
-            g = seq.landmarks[:, BODY]
-            rel = lambda x: x - x[:, [12, 13]].mean(1, keepdims=True)  # noqa: E731
-            m = np.linalg.norm(rel(p) - rel(g), axis=-1).mean()
-            pa = np.mean([pa_mpjpe(p[i], g[i]) for i in range(len(p))])
-            a = np.linalg.norm((p[2:] - 2 * p[1:-1] + p[:-2]) - (g[2:] - 2 * g[1:-1] + g[:-2]),
-                               axis=-1).mean()
-            rows[name].append((m, pa, a))
-    print(f"\nsynthetic: {seeds} sequences x {frames} frames (noise, dropout; mm)")
-    print(f"{'method':34s} {'MPJPE':>7s} {'PA-MPJPE':>9s} {'accel err':>10s}")
+        for name, m in methods.items():
+            t = time.perf_counter()
+            if m is None:
+                fits = [fit_observation(o, seq.camera, body, FitConfig(quality="fast", silhouette=False))
+                        for o in seq.observations]
+            else:
+                cfg, regressor, steps = m
+                cfg.vertices = False
+                cfg.use_regressor = regressor is not False
+                cfg.window.iterations = cfg.window.iterations_analytic = steps
+                fits = drive(fit_sequence(seq.observations, seq.camera, body, cfg,
+                                          regressor=regressor))
+            secs[name] += time.perf_counter() - t
+            rows[name].append(_errors(fits, seq))
+    print(f"\nsynthetic: {seeds} sequences x {frames} frames (noise, drifting bias, dropout; mm)")
+    print(f"{'method':40s} {'steps':>5s} {'MPJPE':>7s} {'PA-MPJPE':>9s} {'accel err':>10s} "
+          f"{'ms/frame':>9s}")
     for name, r in rows.items():
         m, pa, a = np.mean(r, 0) * 1000
-        print(f"{name:34s} {m:7.1f} {pa:9.1f} {a:10.1f}")
+        steps = "-" if methods[name] is None else str(methods[name][2])
+        print(f"{name:40s} {steps:>5s} {m:7.1f} {pa:9.1f} {a:10.1f} "
+              f"{1000 * secs[name] / (seeds * frames):9.1f}")
 
 
 def main() -> None:
@@ -104,10 +135,16 @@ def main() -> None:
     taiji = SAMPLES / "HybrIK" / "taiji.mp4"
     demo = SAMPLES / "mmhuman3d" / "single_person_demo.mp4"
 
+    import os
+
+    load0 = os.getloadavg()[0]
     fps_p, obs = perception_only(taiji, args.frames)
+    load1 = os.getloadavg()[0]
     fps_e, fits = end_to_end(taiji, args.frames, body)
+    load2 = os.getloadavg()[0]
     print(f"taiji.mp4 {len(fits)} frames: perception-only {fps_p:.1f} frames/s, end-to-end "
-          f"{fps_e:.1f} frames/s, ratio {fps_e / fps_p:.2f}")
+          f"{fps_e:.1f} frames/s, ratio {fps_e / fps_p:.2f} (1-min load average "
+          f"{load0:.1f} / {load1:.1f} / {load2:.1f} before / between / after; {os.cpu_count()} cores)")
     for name, path, raw, fitted in (("taiji.mp4", taiji, obs, fits),
                                     ("single_person_demo.mp4", demo, None, None)):
         if raw is None:
