@@ -19,7 +19,7 @@ import torch
 
 from core.body.base import BodyModel
 from core.progress import NEVER, CancelToken
-from core.types import FrameFit, Progress
+from core.types import Progress
 
 from .config import TrackConfig
 from .sequence import SequenceFitter
