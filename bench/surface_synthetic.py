@@ -1,8 +1,9 @@
 """Clothed-surface benchmark on synthetic people: both surface modes against the naked fitted body.
 
-For each garment (core/surface/synthetic.py: loose shirt, skirt, hair volume, backpack) the
-posed Anny body is dressed by a signed-distance union and cut by marching cubes: that is the
-ground truth. It is rendered (vertex colours, 512x512, 55 degree camera) to an image and a mask;
+For each garment (core/surface/synthetic.py: loose shirt, skirt, shoulder-length hair, a 30 x 40
+x 15 cm backpack) and each view (the person turned by yaw 0, 45, 90 and 180 degrees on top of a
+slight 14 degree turn: front, three-quarter, side, back) the posed Anny body is dressed by a
+signed-distance union and cut by marching cubes: that is the ground truth. It is rendered (vertex colours, 512x512, 55 degree camera) to an image and a mask;
 the observation's keypoints are the body's BlazePose landmarks projected (confidence 1) and its
 3D landmarks are the true ones, hip-centred. The body is then **fitted** to that observation
 with core.fitting (the honest setting: the surface sees the fitted body, not the true one);
@@ -14,7 +15,10 @@ Metrics against the ground-truth surface, from 60k area-uniform samples of each 
   normal   normal consistency: mean |n_rec . n_gt| at nearest neighbours (1 is perfect)
   s/img    seconds to build the surface from image + fit (fitting excluded, reported apart)
 
-Run: .venv/bin/python bench/surface_synthetic.py [--cases shirt,skirt] [--true-body]
+Each case is reported as the mean over the views (a single image shows a different part of
+the garment from each side), then every view on its own row.
+
+Run: .venv/bin/python bench/surface_synthetic.py [--cases shirt,skirt] [--views 0,90] [--true-body]
 """
 from __future__ import annotations
 
@@ -54,10 +58,11 @@ def observation_of(gt_v, gt_f, landmarks, cam) -> tuple[np.ndarray, Observation]
     return img, obs
 
 
-def true_params(body):
-    """An adult in a relaxed stance, 2.6 m in front of the camera, turned slightly."""
+def true_params(body, yaw_deg: float = 0.0):
+    """An adult in a relaxed stance, 2.6 m in front of the camera, turned slightly (14 degrees)
+    and then by ``yaw_deg`` about the vertical (0 faces the camera, 180 shows the back)."""
     p = body.default_params(transl=(0.05, 0.05, 2.6))
-    p.global_orient = np.array([0.0, 0.25, 0.0], np.float32)
+    p.global_orient = np.array([0.0, 0.25 + np.radians(yaw_deg), 0.0], np.float32)
     names = body.pose_joint_names
     pose = p.body_pose.copy()
     for name, aa in (("upperarm01.L", (0, 0, 0.25)), ("upperarm01.R", (0, 0, -0.25)),
@@ -69,49 +74,72 @@ def true_params(body):
     return p
 
 
+def _row_text(m: dict, sec: float, fit_s: float) -> str:
+    s = "-" if np.isnan(sec) else f"{sec:.2f}"
+    return (f"{m['chamfer']:.2f} | {m['p2s']:.2f} | {m['normal']:.3f} | {s} | {fit_s:.1f} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default=",".join(GARMENTS))
+    ap.add_argument("--views", default="0,45,90,180", help="yaw angles in degrees")
     ap.add_argument("--true-body", action="store_true", help="skip fitting, use the true body")
     ap.add_argument("--quality", default="balanced", help="fit quality preset")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    t_start = time.perf_counter()
     body = load_body_model("anny")
     cam = Camera.from_fov(512, 512)
-    params = true_params(body)
-    bv, bj, bl = body.evaluate(params)
-    rows = []
+    views = [float(a) for a in args.views.split(",")]
+    methods = ("naked body",) + SurfaceConfig.MODES
+    rows = []                                       # (case, yaw, method, metrics, fit s, s/image)
+    warm = set()
     for case in args.cases.split(","):
-        gt = clothed_person(bv, body.faces, bl, case)
-        img, obs = observation_of(*gt, bl, cam)
-        t0 = time.perf_counter()
-        if args.true_body:
-            fit = FrameFit(0, "fitted", cam, params, bv, bj, bl)
-        else:
-            from core.fitting import FitConfig, fit_observation
-
-            fit = fit_observation(obs, cam, body, FitConfig(quality=args.quality))
-        fit_s = time.perf_counter() - t0
-        rows.append((case, "naked body", surface_distances((fit.vertices, body.faces), gt), fit_s,
-                     float("nan")))
-        for mode in SurfaceConfig.MODES:
-            reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))   # warm caches
+        for yaw in views:
+            params = true_params(body, yaw)
+            bv, bj, bl = body.evaluate(params)
+            gt = clothed_person(bv, body.faces, bl, case)
+            img, obs = observation_of(*gt, bl, cam)
             t0 = time.perf_counter()
-            s = reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
-            sec = time.perf_counter() - t0
-            rows.append((case, mode, surface_distances((s.vertices, s.faces), gt), fit_s, sec))
-        for r in rows[-3:]:
-            print(f"  {r[0]:9s} {r[1]:11s} chamfer {r[2]['chamfer']:.2f} cm  p2s {r[2]['p2s']:.2f} "
-                  f"cm  normal {r[2]['normal']:.3f}  {r[4]:.2f} s", flush=True)
+            if args.true_body:
+                fit = FrameFit(0, "fitted", cam, params, bv, bj, bl)
+            else:
+                from core.fitting import FitConfig, fit_observation
+
+                fit = fit_observation(obs, cam, body, FitConfig(quality=args.quality))
+            fit_s = time.perf_counter() - t0
+            rows.append((case, yaw, "naked body", surface_distances((fit.vertices, body.faces), gt),
+                         fit_s, float("nan")))
+            for mode in SurfaceConfig.MODES:
+                if mode not in warm:                # first run pays one-off caches
+                    reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
+                    warm.add(mode)
+                t0 = time.perf_counter()
+                s = reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
+                sec = time.perf_counter() - t0
+                rows.append((case, yaw, mode, surface_distances((s.vertices, s.faces), gt), fit_s,
+                             sec))
+            print("  " + f"{case:9s} yaw {yaw:5.0f}  " + "  ".join(
+                f"{r[2]} {r[3]['chamfer']:.2f}" for r in rows[-3:]), flush=True)
     setting = "true body" if args.true_body else f"fitted ({args.quality})"
-    print(f"\nClothed surface, synthetic 512x512, body: {setting}, {args.threads} threads\n")
+    print(f"\nClothed surface, synthetic 512x512, body: {setting}, {args.threads} threads, views "
+          f"{args.views}, {time.perf_counter() - t_start:.0f} s in all\n")
+    print("Mean over views:\n")
     print("| case | method | Chamfer (cm) | P2S (cm) | normal consistency | s/image (surface) | fit s |")
     print("|---|---|---|---|---|---|---|")
-    for case, method, m, fit_s, sec in rows:
-        s = "-" if np.isnan(sec) else f"{sec:.2f}"
-        print(f"| {case} | {method} | {m['chamfer']:.2f} | {m['p2s']:.2f} | {m['normal']:.3f} | "
-              f"{s} | {fit_s:.1f} |")
+    for case in args.cases.split(","):
+        for method in methods:
+            sel = [r for r in rows if r[0] == case and r[2] == method]
+            m = {k: float(np.mean([r[3][k] for r in sel])) for k in sel[0][3]}
+            print(f"| {case} | {method} | " + _row_text(m, float(np.mean([r[5] for r in sel])),
+                                                        float(np.mean([r[4] for r in sel]))))
+    print("\nEvery view:\n")
+    print("| case | yaw | method | Chamfer (cm) | P2S (cm) | normal consistency | s/image (surface) "
+          "| fit s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case, yaw, method, m, fit_s, sec in rows:
+        print(f"| {case} | {yaw:.0f} | {method} | " + _row_text(m, sec, fit_s))
     return 0
 
 

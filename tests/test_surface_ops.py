@@ -88,3 +88,8 @@ def test_silhouette_extension_is_what_the_mask_shows_past_the_body():
     top = silhouette_extension(signed_distance_2d(body | ((r < 40) & (yy < 45))), body)
     assert top[32, 60] > 5.0 and top[88, 60] < 0.5 and top[60, 60] < top[32, 60]
     assert top[body].max() <= 10.0
+    # Only one side grows (a backpack seen from the side): the silhouette already shows it all,
+    # so the hidden side does not bulge; both sides grow (a skirt): it does.
+    one = silhouette_extension(signed_distance_2d(body | ((r < 40) & (xx > 75))), body)
+    both = silhouette_extension(signed_distance_2d(body | ((r < 40) & (np.abs(xx - 60) > 15))), body)
+    assert one[60, 60] < 2.5 and both[60, 60] > 7.0

@@ -27,6 +27,12 @@ class DepthConfig:
     front_reach: float = 0.3
     #: Cells of mask-past-body extension ignored as outline noise.
     extension_tolerance: float = 1.0
+    #: Carving: the surface may stand off the fitted body by at most the clothing offset plus
+    #: this margin plus the larger of the hidden reach and ``reach_factor`` times how far the
+    #: cell lies outside the body's silhouette (metres); farther space between body parts
+    #: (an arm and the torso, the legs seen from the side) is empty.
+    carve_margin: float = 0.01
+    reach_factor: float = 1.25
 
 
 @dataclass

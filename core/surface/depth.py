@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
+from scipy.ndimage import distance_transform_edt, map_coordinates
 
 from core.render.raster import rasterize
 from core.types import Camera
 
+from .body_sdf import VoxelGrid, main_part_faces, signed_distance, voxelize
 from .config import DepthConfig
 from .extension import silhouette_extension
 from .grid import PixelGrid
@@ -48,6 +49,12 @@ class DepthMaps:
         outside it, so both are defined everywhere).
     inside: bool person mask on the grid. sdf: float32 signed distance to the mask outline in
         cells (positive inside). body: bool, where the fitted body was seen.
+    band: float32 metres, how far from the fitted body the surface may stand at each cell
+        (None: no limit): the clothing offset plus the larger of the hidden-side reach and
+        how far the cell lies outside the body's silhouette. It carves the space that one
+        front/back pair cannot tell apart from the person (between an arm and the torso,
+        between the legs seen from the side).
+    body_mesh: (vertices (V, 3) camera frame metres, faces (F, 3)) of the fitted body, or None.
     """
 
     grid: PixelGrid
@@ -56,6 +63,8 @@ class DepthMaps:
     inside: np.ndarray
     sdf: np.ndarray
     body: np.ndarray
+    band: np.ndarray | None = None
+    body_mesh: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray,
@@ -97,8 +106,26 @@ def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: n
         _, (iy, ix) = distance_transform_edt(~inside, return_indices=True)
         mid = np.where(inside, mid, mid[iy, ix])
     half = np.where(inside, half, 0.0)
+    outside_body = distance_transform_edt(~body) * grid.step * z_ref / camera.fx     # metres
+    band = (config.clothing_offset + config.carve_margin
+            + np.maximum(max(config.back_reach, config.front_reach) * ext_m,
+                         config.reach_factor * outside_body)).astype(np.float32)
     return DepthMaps(grid, (mid - half).astype(np.float32), (mid + half).astype(np.float32),
-                     inside, sdf, body)
+                     inside, sdf, body, band, (np.asarray(body_vertices), np.asarray(body_faces)))
+
+
+def _body_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
+                   voxel: float, reach: float) -> np.ndarray:
+    """(N,) float32 distance in metres from camera-frame points (N, 3) to the closed body mesh
+    (-voxel/2 inside), from a voxel signed distance sampled trilinearly; ``reach`` metres
+    (or more) beyond the body's box."""
+    v = np.asarray(vertices, np.float64)
+    lo = v.min(0) - reach
+    shape = tuple(int(np.ceil((v.max(0)[a] + reach - lo[a]) / voxel)) + 1 for a in range(3))
+    grid = VoxelGrid(lo, voxel, shape)
+    sdf = signed_distance(voxelize(v, main_part_faces(faces), grid), voxel, exact_inside=False)
+    ijk = ((np.asarray(points, np.float64) - lo) / voxel).T
+    return map_coordinates(sdf, ijk, order=1, mode="constant", cval=reach).astype(np.float32)
 
 
 def depth_surface(maps: DepthMaps, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +151,13 @@ def depth_surface(maps: DepthMaps, camera: Camera) -> tuple[np.ndarray, np.ndarr
     across = (maps.sdf * metres_per_cell).astype(np.float32)            # (ny, nx)
     along = half_eff[..., None] - np.abs(z[None, None, :] - mid[..., None])   # (ny, nx, nz)
     field = np.minimum(along, across[..., None])
+    if maps.band is not None and maps.body_mesh is not None:
+        # Carve what lies farther from the body than the band allows.
+        jj, ii = np.nonzero(maps.inside)
+        pts = g.to_camera(np.repeat(ii, nz), np.repeat(jj, nz), np.tile(z, len(ii)), camera)
+        reach = float(maps.band[maps.inside].max()) + 2 * dz
+        dist = _body_distance(pts, *maps.body_mesh, metres_per_cell, reach).reshape(len(ii), nz)
+        field[jj, ii] = np.minimum(field[jj, ii], maps.band[jj, ii, None] - dist)
     verts, faces = extract_isosurface(field.transpose(1, 0, 2))         # axes (i, j, k)
     pts = g.to_camera(verts[:, 0], verts[:, 1], z0 + dz * verts[:, 2], camera)
     return pts, faces

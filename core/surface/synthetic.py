@@ -59,14 +59,22 @@ def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarra
         cone = np.minimum(r - radial, np.minimum(s, length * 0.95 - s))
         return np.maximum(skin, cone)
     if kind == "hair":
-        centre = _mid(lm, 7, 8) + 0.045 * back + 0.035 * up                   # behind, above
-        radii = np.array([0.125, 0.15, 0.13])                                  # left, up, back
-        q = ((p - centre) @ axes.T) / radii
-        ell = (1.0 - np.linalg.norm(q, axis=1)) * radii.min()
-        return np.maximum(skin, ell)
+        # Shoulder-length hair: a 3 cm layer over the skull's top, sides and back (not the
+        # face), and a curtain 9 cm thick (from the back of the neck) falling behind the head
+        # and neck to below the shoulders' back, 24 cm wide.
+        ears = _mid(lm, 7, 8)
+        q = (p - ears) @ axes.T                                               # left, up, back
+        cap = np.minimum(0.03 - sdf_body, np.minimum(q[:, 1] + 0.04, q[:, 2] + 0.01))
+        centre = np.array([0.0, -0.08, 0.075])
+        half = np.array([0.12, 0.14, 0.045])
+        d = np.abs(q - centre) - half + 0.04
+        curtain = -(np.linalg.norm(np.maximum(d, 0.0), axis=1) + np.minimum(d.max(1), 0.0) - 0.04)
+        hair = np.maximum(cap, curtain)
+        return np.maximum(skin, hair)
     if kind == "backpack":
-        centre = 0.5 * (hip + sho) + 0.17 * back                            # behind the back
-        half = np.array([0.16, 0.22, 0.09])                                 # left, up, back
+        # A 30 x 40 x 15 cm pack (left, up, back) on the upper back, its front on the body.
+        centre = hip + 0.6 * height_up * up + 0.18 * back
+        half = np.array([0.15, 0.20, 0.075])                                # left, up, back
         d = np.abs((p - centre) @ axes.T) - half + 0.03
         box = -(np.linalg.norm(np.maximum(d, 0.0), axis=1) + np.minimum(d.max(1), 0.0) - 0.03)
         return np.maximum(skin, box)
