@@ -92,4 +92,4 @@ def test_silhouette_extension_is_what_the_mask_shows_past_the_body():
     # so the hidden side does not bulge; both sides grow (a skirt): it does.
     one = silhouette_extension(signed_distance_2d(body | ((r < 40) & (xx > 75))), body)
     both = silhouette_extension(signed_distance_2d(body | ((r < 40) & (np.abs(xx - 60) > 15))), body)
-    assert one[60, 60] < 2.5 and both[60, 60] > 7.0
+    assert one[60, 60] < 0.5 and both[60, 60] > 4.0
