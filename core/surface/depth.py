@@ -18,6 +18,9 @@ How:
    positive inside, sampled in the grid times ``nz`` depth slices of about one cell's metric
    size, is cut at 0 by marching cubes. The pixel-aligned grid maps to the camera frame by
    x = (u - cx) z / fx, an orientation-preserving map, so the mesh stays closed and outward.
+   The field is also cut where a point lies farther from the fitted body than the band allows
+   (``DepthMaps.band``): one front/back pair per pixel cannot tell the empty space between an
+   arm and the torso, or between the legs seen from the side, from the person.
 """
 from __future__ import annotations
 
