@@ -2,7 +2,7 @@
 documented where they are declared. Tests and benchmarks shrink a config (fewer frames and
 iterations, a smaller texture) instead of patching code.
 
-    SubjectConfig()                                        # the CLI default: ~2 min for 100 frames
+    SubjectConfig()                                        # the CLI default: ~3 min for 100 frames
     SubjectConfig(optim=OptimConfig(iterations=20, batch=2), texture=TextureConfig(size=128))
 """
 from __future__ import annotations
@@ -42,6 +42,37 @@ class OptimConfig:
 
 
 @dataclass
+class RefineConfig:
+    """Per-frame pose refinement before the shared clothing is optimized (core/subject/refine.py).
+
+    Every used frame's orientation, pose and translation move against its own mask and
+    keypoints, all frames in one batch, with the shape frozen (core.fitting's exact frozen-shape
+    rig on a vertex subset): it corrects the limbs the sequence fit smoothed away in fast
+    motion, which the shared clothing would otherwise try to explain with blobs.
+
+    steps: Adam steps (0: no refinement). vertices: evenly spread body vertices posed per frame.
+    lr_pose / lr_orient (radians), lr_transl (metres): Adam step sizes, cosine-decayed to 10 %.
+    drift: weight of the squared change from the sequence fit (rad^2; translation per 10 cm);
+        smaller than the clothing stage's ``pose_drift``: here the poses are meant to move.
+    final_steps: Adam steps of a last pass after the clothing, over all frames at once: every
+        frame's pose against the *clothed* avatar (full body-model passes, clothing and shape
+        held), minimising the clothing stage's own objective (0: none).
+    robust: frames whose silhouette energy after refinement exceeds this many times the
+        median count less in the clothing's silhouette term (weight 1 / (1 + (e / (robust x
+        median))^2)), so a frame whose pose is still wrong cannot pull the shared clothing.
+    """
+
+    steps: int = 100
+    vertices: int = 1200
+    lr_pose: float = 0.03
+    lr_orient: float = 0.01
+    lr_transl: float = 0.005
+    drift: float = 0.05
+    robust: float = 1.5
+    final_steps: int = 30
+
+
+@dataclass
 class LearningRates:
     """Adam step sizes (cosine-decayed to 10 % by the last step).
 
@@ -67,8 +98,6 @@ class LossWeights:
         person 500 px tall), weighted by confidence x the body's landmark reliability.
     laplacian: squared uniform Laplacian of the displacement field, per (cm)^2 (smooth cloth).
     displacement_l2: squared displacement per (10 cm)^2 (keeps unobserved parts near the body).
-    displacement_limit: squared excess of the displacement beyond [min, max] of ``Limits``, per
-        cm^2 (a hard-ish wall).
     pose_prior: BodyModel.pose_prior (joint limits).
     pose_drift: squared change of each frame's pose/orientation from its sequence fit, rad^2
         (translation in units of 10 cm), so the refinement only corrects.
@@ -76,12 +105,11 @@ class LossWeights:
     """
 
     silhouette: float = 2.0
-    keypoints: float = 0.3
+    keypoints: float = 0.1
     laplacian: float = 1.0
     displacement_l2: float = 0.02
-    displacement_limit: float = 10.0
     pose_prior: float = 1.0
-    pose_drift: float = 0.5
+    pose_drift: float = 0.2
     shape_prior: float = 0.002
 
 
@@ -91,10 +119,16 @@ class Limits:
 
     min: how far the avatar may lie inside the fitted body (a body fit a little too large).
     max: how far clothing may stand off the skin (loose shirts, skirts, hair).
+    hands, feet, head: the fraction of [min, max] allowed on vertices skinned to the hands, the
+        feet (shoes) and the head (hair, no face masks); see core/subject/regions.py. The
+        bounds are hard (the displacement is clamped after every step).
     """
 
     min: float = -0.03
     max: float = 0.15
+    hands: float = 0.0
+    feet: float = 0.25
+    head: float = 0.15
 
 
 @dataclass
@@ -122,12 +156,13 @@ class SubjectConfig:
         and for the IoU figures.
     contour_points: points along each mask's outline that the silhouette's cover term pulls
         the avatar towards.
-    optim, lr, weights, limits, texture: see their classes.
+    refine, optim, lr, weights, limits, texture: see their classes.
     """
 
     frames: int = 100
     mask_side: int = 480
     contour_points: int = 256
+    refine: RefineConfig = field(default_factory=RefineConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     lr: LearningRates = field(default_factory=LearningRates)
     weights: LossWeights = field(default_factory=LossWeights)

@@ -27,7 +27,6 @@ import torch
 
 from core.body.base import BodyModel
 from core.errors import StudioError
-from core.fitting.losses import keypoint_loss, project
 from core.progress import NEVER, CancelToken
 from core.types import Progress
 
@@ -35,11 +34,12 @@ from .avatar import AvatarGeometry
 from .config import SubjectConfig
 from .frames import SubjectFrame, stack_params
 from .posing import FramePoser
+from .refine import RefinedPoses, frame_weights, keypoint_energy, refine_poses
+from .regions import displacement_bounds
+from .silhouettes import FrameSilhouettes
 from .result import AvatarSnapshot
 from .state import SubjectState
 
-#: Geman-McClure scale of keypoint residuals, in pixels for a person 500 px tall.
-ROBUST_PX = 100.0
 #: Seed of the fixed vertex subset the evaluations use.
 EVAL_SEED = 12345
 
@@ -53,6 +53,12 @@ class _Variables:
         t = lambda a: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
         init = stack_params(frames, body)
         self.go0, self.bp0, self.tr0 = init["global_orient"], init["body_pose"], init["transl"]
+        self.frame_weights = torch.ones(len(frames), dtype=dt, device=dev)
+        if state is not None and state.reference_body_pose is not None:
+            self.go0, self.bp0, self.tr0 = (t(state.reference_global_orient),
+                                            t(state.reference_body_pose), t(state.reference_transl))
+        if state is not None and state.frame_weights is not None:
+            self.frame_weights = t(state.frame_weights)
         if state is not None:
             _check_state(state, body, frames)
             go, bp, tr, shape = t(state.global_orient), t(state.body_pose), t(state.transl), t(state.shape)
@@ -74,6 +80,31 @@ class _Variables:
         self.bp = bp.clone().requires_grad_(True)
         self.tr = tr.clone().requires_grad_(True)
 
+    @torch.no_grad()
+    def load(self, state: SubjectState) -> None:
+        """Set the optimized tensors to those of ``state`` (of the same run)."""
+        t = lambda a: torch.as_tensor(a, dtype=self.disp.dtype, device=self.disp.device)  # noqa: E731
+        self.disp.copy_(t(state.displacement))
+        self.go.copy_(t(state.global_orient))
+        self.bp.copy_(t(state.body_pose))
+        self.tr.copy_(t(state.transl))
+        shape = t(state.shape)
+        if self.bounds is not None:
+            u = ((shape - self.bounds[0]) / self.bounds[1]).clamp(1e-4, 1 - 1e-4)
+            shape = torch.log(u / (1 - u))
+        self.shape_free.copy_(shape)
+
+    @torch.no_grad()
+    def start_from(self, refined: RefinedPoses, robust: float) -> None:
+        """Take refined per-frame poses as the start and the drift anchor, and the robust
+        per-frame weights of their remaining silhouette error."""
+        for var, anchor, value in ((self.go, "go0", refined.global_orient),
+                                   (self.bp, "bp0", refined.body_pose),
+                                   (self.tr, "tr0", refined.transl)):
+            var.copy_(value)
+            setattr(self, anchor, value.clone())
+        self.frame_weights = frame_weights(refined.silhouette, robust).to(self.disp.dtype)
+
     def shape(self) -> torch.Tensor:
         """(1, S) shape parameters."""
         s = self.shape_free if self.bounds is None else \
@@ -90,7 +121,8 @@ class _Variables:
         n = lambda x: x.detach().cpu().numpy().astype(np.float32)  # noqa: E731
         return SubjectState(body.name, n(self.disp), n(self.normals), n(self.offsets()),
                             n(self.shape()[0]), np.array([f.index for f in frames], np.int64),
-                            n(self.go), n(self.bp), n(self.tr), int(iteration), float(loss))
+                            n(self.go), n(self.bp), n(self.tr), int(iteration), float(loss),
+                            n(self.go0), n(self.bp0), n(self.tr0), n(self.frame_weights))
 
 
 def _check_state(state: SubjectState, body: BodyModel, frames: list[SubjectFrame]) -> None:
@@ -111,17 +143,20 @@ class _Objective:
         dt, dev = body.dtype, body.device
         self.kp = torch.as_tensor(np.stack([f.keypoints for f in frames]), dtype=dt, device=dev)
         self.kpw = torch.as_tensor(np.stack([f.kp_weights for f in frames]), dtype=dt, device=dev)
+        t = lambda a: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
+        self.scale = t([f.person_scale for f in frames])
+        self.intr = tuple(t([getattr(f.camera, a) for f in frames]) for a in ("fx", "fy", "cx", "cy"))
         self.poser = FramePoser(body, v.shape().detach(), v.bp.detach())
+        self.silhouettes = FrameSilhouettes([f.silhouette for f in frames])
+        self.lo, self.hi = displacement_bounds(body, config.limits)
         self.n_fixed = 0          # the first n_fixed vertex ids of every call are the fixed set
 
     def regularizers(self) -> torch.Tensor:
         w, lim, v = self.cfg.weights, self.cfg.limits, self.v
         d = v.disp
         lap = torch.sparse.mm(self.geom.laplacian, d[:, None])[:, 0]
-        over = torch.relu(d - lim.max) + torch.relu(lim.min - d)
         e = (w.laplacian * (lap / 0.01).pow(2).mean()
-             + w.displacement_l2 * (d / 0.1).pow(2).mean()
-             + w.displacement_limit * (over / 0.01).pow(2).mean())
+             + w.displacement_l2 * (d / 0.1).pow(2).mean())
         return e + w.shape_prior * self.body.shape_prior(v.shape())[0]
 
     def per_frame(self, rows: torch.Tensor, ids: torch.Tensor, full: bool) -> torch.Tensor:
@@ -130,23 +165,17 @@ class _Objective:
         go, bp, tr = v.go[rows], v.bp[rows], v.tr[rows]
         shape = v.shape() if full else v.shape().detach()
         out = self.poser.pose(rows, go, bp, shape, tr, v.offsets(), ids, full)
-        e = []
         nf = self.n_fixed
-        for k, r in enumerate(rows.tolist()):
-            f = self.frames[r]
-            c = f.camera
-            # Cover term on the fixed vertex subset only: the nearest vertex of a fresh random
-            # subset lies inside the outline on average, which would inflate the avatar.
-            inside, cover = f.silhouette.terms(out.vertices[k:k + 1, :nf])
-            if out.vertices.shape[1] > nf:
-                inside = 0.5 * (inside + f.silhouette.terms(out.vertices[k:k + 1, nf:])[0])
-            sil = (inside + cover)[0] * 100.0
-            kp = keypoint_loss(project(out.landmarks[k:k + 1], c.fx, c.fy, c.cx, c.cy),
-                               self.kp[r], self.kpw[r], f.person_scale, ROBUST_PX)[0]
-            e.append(w.silhouette * sil + w.keypoints * kp)
+        # Cover term on the fixed vertex subset only (the first nf): the nearest vertex of a
+        # fresh random subset lies inside the outline on average, which would inflate the avatar.
+        inside, cover = self.silhouettes.terms(rows, out.vertices, nf)
+        sil = (inside + cover) * 100.0 * v.frame_weights[rows]
+        kp = keypoint_energy(out.landmarks, self.kp[rows], self.kpw[rows], self.scale[rows],
+                             *(x[rows] for x in self.intr))
+        e = w.silhouette * sil + w.keypoints * kp
         drift = ((bp - v.bp0[rows]).pow(2).sum((1, 2)) + (go - v.go0[rows]).pow(2).sum(1)
                  + ((tr - v.tr0[rows]) / 0.1).pow(2).sum(1))
-        return torch.stack(e) + w.pose_prior * self.body.pose_prior(bp) + w.pose_drift * drift
+        return e + w.pose_prior * self.body.pose_prior(bp) + w.pose_drift * drift
 
     @torch.no_grad()
     def evaluate(self, ids: torch.Tensor) -> float:
@@ -190,6 +219,11 @@ def _run(frames, body, config, state, cancel):
         raise StudioError("No frames to optimize the avatar against.")
     geom = AvatarGeometry(body)
     v = _Variables(body, geom, frames, state)
+    if state is None and config.refine.steps > 0:
+        refined = yield from refine_poses(frames, body, v.shape().detach(), v.go, v.bp, v.tr,
+                                          FrameSilhouettes([f.silhouette for f in frames]),
+                                          config, cancel=cancel)
+        v.start_from(refined, config.refine.robust)
     obj = _Objective(body, geom, frames, config, v)
     n, V, dev = len(frames), body.num_vertices, body.device
     start = state.iteration if state is not None else 0
@@ -203,6 +237,7 @@ def _run(frames, body, config, state, cancel):
     rest_mask[fixed_ids] = False
     others = torch.nonzero(rest_mask)[:, 0]
     obj.n_fixed = len(fixed_ids)
+    obj.eval_ids = eval_ids
     groups = [(v.disp, lr.displacement), (v.shape_free, lr.shape), (v.go, lr.orient),
               (v.bp, lr.pose), (v.tr, lr.transl)]
     opt = torch.optim.Adam([{"params": [p], "lr": r, "base": r} for p, r in groups])
@@ -238,6 +273,8 @@ def _run(frames, body, config, state, cancel):
             v.bp.grad = None
             v.shape_free.grad = None
         opt.step()
+        with torch.no_grad():            # hard bounds: no clothing on hands, little on feet/face
+            v.disp.copy_(torch.maximum(torch.minimum(v.disp, obj.hi), obj.lo))
         if full:                         # the shape's caches are refreshed before evaluations
             obj.poser.update(rows, v.bp.detach()[rows])
         if it % max(oc.eval_every, 1) == 0 or it == total:
@@ -251,4 +288,37 @@ def _run(frames, body, config, state, cancel):
         rate = (it - start) / max(time.perf_counter() - t0, 1e-9)
         yield Progress("optimize", it, total,
                        f"loss {loss.item():.4f} (best {best.best_loss:.4f}), {rate:.1f} it/s")
-    return best
+    return (yield from _final_poses(obj, v, body, frames, config, fixed_ids, best, total, cancel))
+
+
+def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
+    """The last pass (RefineConfig.final_steps): every frame's orientation, pose and translation
+    against the clothed best avatar, all frames in one batch, clothing and shape held; the
+    result replaces the best state only when the full objective went down."""
+    rc = config.refine
+    if rc.final_steps <= 0 or cancel.cancelled:
+        return best
+    v.load(best)
+    rows = torch.arange(len(frames), device=body.device)
+    obj.n_fixed = len(ids)
+    opt = torch.optim.Adam([{"params": [v.bp], "lr": rc.lr_pose, "base": rc.lr_pose},
+                            {"params": [v.go], "lr": rc.lr_orient, "base": rc.lr_orient},
+                            {"params": [v.tr], "lr": rc.lr_transl, "base": rc.lr_transl}])
+    v.disp.requires_grad_(False)
+    v.shape_free.requires_grad_(False)
+    try:
+        for step in range(1, rc.final_steps + 1):
+            if cancel.cancelled:
+                return best
+            for g in opt.param_groups:
+                g["lr"] = g["base"] * _cosine(step, rc.final_steps)
+            opt.zero_grad(set_to_none=True)
+            obj.per_frame(rows, ids, True).sum().backward()
+            opt.step()
+            yield Progress("poses", step, rc.final_steps, "every frame's pose against the avatar")
+    finally:
+        v.disp.requires_grad_(True)
+        v.shape_free.requires_grad_(True)
+    obj.poser.set_shape(v.shape(), v.bp.detach())
+    e = obj.evaluate(obj.eval_ids)
+    return v.to_state(body, frames, iteration, e) if e < best.best_loss else best

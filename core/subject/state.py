@@ -10,6 +10,10 @@ import numpy as np
 from core.body.params import BodyParams
 from core.errors import StudioError
 
+#: Fields a state may lack (files written before they existed load with None).
+_OPTIONAL = ("reference_global_orient", "reference_body_pose", "reference_transl",
+             "frame_weights")
+
 
 @dataclass
 class SubjectState:
@@ -28,6 +32,11 @@ class SubjectState:
         positions in each frame's camera frame, metres (float32).
     iteration: optimizer steps done. best_loss: the full objective of this state (inf before
         the first evaluation).
+    reference_global_orient (N, 3), reference_body_pose (N, P, 3), reference_transl (N, 3):
+        the per-frame poses the drift term pulls towards (the refined sequence fit; None: the
+        frames' own fits). frame_weights: (N,) float32 weights of the frames' silhouette terms
+        (None: all 1). Both are fixed when an optimization starts, so a resumed run minimises
+        the same objective.
     """
 
     model: str
@@ -41,6 +50,10 @@ class SubjectState:
     transl: np.ndarray
     iteration: int = 0
     best_loss: float = float("inf")
+    reference_global_orient: np.ndarray | None = None
+    reference_body_pose: np.ndarray | None = None
+    reference_transl: np.ndarray | None = None
+    frame_weights: np.ndarray | None = None
 
     def frame_params(self, k: int) -> BodyParams:
         """BodyParams of the k-th used frame (not the frame number: see ``frame_indices``)."""
@@ -60,7 +73,8 @@ class SubjectState:
                  normals=self.normals, offsets=self.offsets, shape=self.shape, frame_indices=self.frame_indices,
                  global_orient=self.global_orient, body_pose=self.body_pose,
                  transl=self.transl, iteration=np.array(self.iteration),
-                 best_loss=np.array(self.best_loss))
+                 best_loss=np.array(self.best_loss),
+                 **{k: getattr(self, k) for k in _OPTIONAL if getattr(self, k) is not None})
         os.replace(tmp, path)
         return path
 
@@ -81,7 +95,8 @@ class SubjectState:
                            global_orient=z["global_orient"].astype(np.float32),
                            body_pose=z["body_pose"].astype(np.float32),
                            transl=z["transl"].astype(np.float32),
-                           iteration=int(z["iteration"]), best_loss=float(z["best_loss"]))
+                           iteration=int(z["iteration"]), best_loss=float(z["best_loss"]),
+                           **{k: z[k].astype(np.float32) for k in _OPTIONAL if k in z.files})
         except (KeyError, ValueError, OSError) as exc:
             raise StudioError(f"{path} is not an avatar state file ({exc}); delete it or point "
                               "to the state.npz an earlier optimization wrote.") from exc
@@ -91,4 +106,6 @@ class SubjectState:
                             self.offsets.copy(),
                             self.shape.copy(), self.frame_indices.copy(),
                             self.global_orient.copy(), self.body_pose.copy(), self.transl.copy(),
-                            self.iteration, self.best_loss)
+                            self.iteration, self.best_loss,
+                            *(None if getattr(self, k) is None else getattr(self, k).copy()
+                              for k in _OPTIONAL))
