@@ -39,6 +39,7 @@ from .config import SequenceConfig
 from .flips import fix_swap
 from .landmark_rig import LandmarkRig
 from .one_euro import OneEuroFilter
+from .silhouette import PersonMask, crop_mask, silhouette_term
 from .window_fit import (WindowParams, fit_window, smooth_translation, solve_translation,
                          window_evidence)
 
@@ -91,6 +92,7 @@ class SequenceFitter:
         self.rig: LandmarkRig | None = None
         self._rest_lm: np.ndarray | None = None
         self._pending: list[tuple[Observation, str]] = []   # (observation, "ok" | gap status)
+        self._masks: dict[int, PersonMask] = {}   # cropped person masks of pending frames
         self._context: WindowParams | None = None
         self._last_params: BodyParams | None = None
         self._prev_obs: Observation | None = None
@@ -121,9 +123,26 @@ class SequenceFitter:
         self._prev_obs = obs
         return obs, "ok"
 
-    def push(self, observation: Observation) -> list[FrameFit]:
+    @property
+    def uses_masks(self) -> bool:
+        """Whether pushed masks are used (the silhouette term is on)."""
+        sc = self.config.silhouette
+        return sc.weight > 0 and sc.steps > 0
+
+    def push(self, observation: Observation, person_mask: PersonMask | None = None
+             ) -> list[FrameFit]:
         """Add the next frame's observation; returns the frames whose fit is now final (in
-        order, possibly none)."""
+        order, possibly none).
+
+        person_mask: the frame's mask already cut down (core.temporal.silhouette.crop_mask);
+        None: cut from ``observation.mask`` when there is one. Kept only until the frame's window
+        is fitted, and only while the silhouette term is on.
+        """
+        if self.uses_masks and observation.person:
+            if person_mask is None:
+                person_mask = crop_mask(observation, self.camera, self.config.silhouette.crop_px)
+            if person_mask is not None:
+                self._masks[observation.index] = person_mask
         self._pending.append(self._prepare(observation))
         out = self._drop_long_gap(final=False)
         if self.shape is None:
@@ -136,7 +155,15 @@ class SequenceFitter:
             if not fits:
                 break
             out += fits
+        self._forget_masks()
         return out
+
+    def _forget_masks(self) -> None:
+        """Drop the masks of frames no longer waiting (given up as gaps): memory stays one
+        window."""
+        if self._masks:
+            waiting = {o.index for o, _ in self._pending}
+            self._masks = {k: v for k, v in self._masks.items() if k in waiting}
 
     def finish(self) -> list[FrameFit]:
         """Fit and return every frame still waiting (end of the stream)."""
@@ -149,6 +176,7 @@ class SequenceFitter:
                 self._pending = []
                 break
             out += self._process(min(len(self._pending), self.config.window.size), final=True)
+        self._masks = {}
         return out
 
     def _drop_long_gap(self, final: bool) -> list[FrameFit]:
@@ -201,7 +229,14 @@ class SequenceFitter:
     def _set_shape(self, shape: np.ndarray) -> None:
         """Freeze the sequence's shape (S,) and build its landmark rig."""
         self.shape = shape
-        self.rig = LandmarkRig(self.body, self.shape)
+        ids = None
+        if self.uses_masks:
+            from core.fitting.silhouette_term import surface_sample
+
+            rest = self.body.rest_vertices(torch.as_tensor(shape, device=self.body.device)[None])
+            ids = surface_sample(rest[0].detach().cpu().numpy(), self.body.faces,
+                                 self.config.silhouette.vertices)
+        self.rig = LandmarkRig(self.body, self.shape, ids)
         z = torch.zeros(1, 3, device=self.body.device)
         p = torch.zeros(1, self.body.num_pose_joints, 3, device=self.body.device)
         with torch.no_grad():
@@ -283,13 +318,18 @@ class SequenceFitter:
         ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence)
         init = self._guess(frames)
         w = self.config.window
+        sil = None
+        if self._masks:
+            masks = [self._masks.pop(o.index, None) for o, _ in frames]
+            sil = [silhouette_term(m, o, self.config.silhouette, self.body.device)
+                   if s == "ok" else None for m, (o, s) in zip(masks, frames)]
         if self.regressor is not None:
             fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
-                                self.config)
+                                self.config, silhouettes=sil)
         else:   # jittery analytic guesses: per-frame unknowns, more and larger steps
             fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
                                 self.config, iterations=w.iterations_analytic, lr=w.lr_analytic,
-                                basis=1.0)
+                                basis=1.0, silhouettes=sil)
         params = self._to_params(fitted)
         # gaps: interpolate between the fitted frames around them
         before = self._last_params

@@ -1,7 +1,8 @@
 """track_video: decode, detect and sequence-fit a video as one streaming job.
 
-Memory stays bounded for any length: frames are decoded one at a time, masks are dropped as soon
-as the detector returns, the fit keeps one window of observations, and FrameFits are yielded
+Memory stays bounded for any length: frames are decoded one at a time, masks are cut down to the
+person's box at a couple of hundred pixels as soon as the detector returns (or dropped when the
+silhouette term is off), the fit keeps one window of observations, and FrameFits are yielded
 (never collected) as soon as their window is final.
 
 Speed: BlazePose (mediapipe) and torch both release the GIL, so with ``overlap_threads`` the
@@ -66,8 +67,8 @@ def track_video(source, detector, body: BodyModel, config: TrackConfig | None = 
             for n, index in enumerate(indices, 1):
                 if cancel.cancelled:
                     return done
-                obs = _detect(detector, source, index, n)
-                for fit in fitter.push(obs):
+                obs, pm = _detect(detector, source, index, n, fitter)
+                for fit in fitter.push(obs, pm):
                     done += 1
                     yield fit
                 yield Progress("track", done, total, f"detected {n}/{total}")
@@ -91,7 +92,7 @@ def track_video(source, detector, body: BodyModel, config: TrackConfig | None = 
                         for fit in fitter.finish():
                             outbox.put(fit)
                         return
-                    for fit in fitter.push(obs):
+                    for fit in fitter.push(*obs):
                         outbox.put(fit)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the generator's thread
                 errors.append(exc)
@@ -105,7 +106,7 @@ def track_video(source, detector, body: BodyModel, config: TrackConfig | None = 
             for n, index in enumerate(indices, 1):
                 if cancel.cancelled or errors:
                     break
-                obs = _detect(detector, source, index, n)
+                obs = _detect(detector, source, index, n, fitter)
                 while not errors:
                     try:
                         inbox.put(obs, timeout=0.1)
@@ -153,13 +154,19 @@ def track_video(source, detector, body: BodyModel, config: TrackConfig | None = 
             detector.close()
 
 
-def _detect(detector, source, index: int, n: int):
-    """Observation of frame ``index`` without its mask. The detector sees the frames as
-    consecutive (numbered ``n``) so it keeps tracking when frames are skipped."""
+def _detect(detector, source, index: int, n: int, fitter: SequenceFitter):
+    """(Observation of frame ``index`` without its mask, the mask cut down for the fitter's
+    silhouette term or None). The detector sees the frames as consecutive (numbered ``n``) so
+    it keeps tracking when frames are skipped."""
     from core.types import Frame
+
+    from .silhouette import crop_mask
 
     frame = source.read(index)
     obs = detector.detect(Frame(index=n, image=frame.image, timestamp=frame.timestamp))
     obs.index = index
+    pm = None
+    if fitter.uses_masks:
+        pm = crop_mask(obs, source.camera, fitter.config.silhouette.crop_px)
     obs.mask = None
-    return obs
+    return obs, pm

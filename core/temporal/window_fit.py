@@ -6,6 +6,7 @@ The objective of a window of B frames (plus C fixed context frames from the prev
               + interpenetration + pose prior            (core.fitting.losses, reused)
     + accel * Charbonnier(joint accelerations) + velocity * |joint velocities|^2
     + transl_accel * Charbonnier(root accelerations)
+    + silhouette * (body vertices vs the person mask)   (last few steps, frames with a mask)
 
 Charbonnier is quadratic for jitter and linear for real fast motion, so a swing of the arm is
 kept while a tremble is removed.
@@ -222,7 +223,7 @@ def smooth_translation(transl: torch.Tensor, weights: torch.Tensor, fraction: fl
 def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: WindowParams,
                context: WindowParams | None, config: SequenceConfig,
                iterations: int | None = None, lr: float | None = None,
-               basis: float | None = None) -> WindowParams:
+               basis: float | None = None, silhouettes: list | None = None) -> WindowParams:
     """Optimise the B frames of ``init`` against ``ev`` with the ``context`` frames (C, fixed,
     immediately before the window) joining the temporal terms. Returns the fitted WindowParams.
 
@@ -231,7 +232,10 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
     whatever its gradient, which on per-frame unknowns is jitter; on smooth basis functions it is
     not, and the few steps a streaming fit affords keep the guess's smoothness.
 
-    rig: a LandmarkRig (frozen shape). iterations, lr, basis: overrides of config.window's.
+    rig: a LandmarkRig (frozen shape; with vertex_ids for the silhouette term). iterations, lr,
+    basis: overrides of config.window's. silhouettes: per frame of the window a
+    core.fitting SilhouetteTerm or None (core.temporal.silhouette); they join the last
+    ``config.silhouette.steps`` steps with weight ``config.silhouette.weight``.
     """
     w = config.window
     n_iter = w.iterations if iterations is None else iterations
@@ -258,13 +262,22 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
                             {"params": [c_tr], "lr": w.lr_transl * share}])
     align = None
     e = config.evidence
+    sc = config.silhouette
+    sil = [] if not silhouettes or sc.weight <= 0 or rig.vertex_ids is None else \
+        [(i, t) for i, t in enumerate(silhouettes) if t is not None]
+    sil_from = n_iter - sc.steps
     for it in range(n_iter):
         opt.zero_grad(set_to_none=True)
         go, bp, tr = params()
-        lm, joints = rig(go, bp, tr)
+        with_sil = bool(sil) and it >= sil_from
+        out = rig(go, bp, tr, vertices=with_sil)
+        lm, joints = out[0], out[1]
         if it % 5 == 0:
             align = align_rotations(lm, ev)
         loss = evidence_loss(lm, ev, camera, e, align).sum()
+        if with_sil:
+            verts = out[2]
+            loss = loss + sc.weight * sum(t.loss(verts[i:i + 1])[0] for i, t in sil)
         loss = loss + (e.pose_prior * body.pose_prior(bp) + e.pose_l2 * bp.pow(2).sum((1, 2))).sum()
         all_j = joints if ctx_joints is None else torch.cat([ctx_joints, joints])
         all_t = tr if ctx_tr is None else torch.cat([ctx_tr, tr])
