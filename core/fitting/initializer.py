@@ -28,6 +28,7 @@ from torch import nn
 from core.body.params import BodyParams
 from core.errors import StudioError
 from core.types import NUM_KEYPOINTS, Camera, Observation
+from core.weights import load_weights, save_weights
 
 log = logging.getLogger(__name__)
 
@@ -185,22 +186,19 @@ class Initializer:
         """The initializer from its weights file, or None (with a log line) when the file is
         missing, so callers fall back to another first guess."""
         p = Path(path) if path is not None else WEIGHTS_PATH
-        if not p.is_file():
+        loaded = load_weights(p)
+        if loaded is None:
             log.info("learned initializer not available (%s missing; run "
                      "scripts/train_initializer.py to make it); using the analytic first guess", p)
             return None
-        blob = torch.load(p, map_location="cpu", weights_only=True)
-        net = InitializerNet(InitializerConfig(**blob["config"]))
-        net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        return cls(net, device, blob.get("meta", {}))
+        config, state, meta = loaded
+        net = InitializerNet(InitializerConfig(**config))
+        net.load_state_dict(state)
+        return cls(net, device, meta)
 
     def save(self, path: str | Path, meta: dict | None = None) -> None:
         """Write the weights (float16, a few MB) with their config and ``meta``."""
-        blob = {"config": asdict(self.net.config),
-                "state_dict": {k: v.detach().cpu().half() for k, v in self.net.state_dict().items()},
-                "meta": meta or self.meta}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(blob, str(path))
+        save_weights(path, asdict(self.net.config), self.net.state_dict(), meta or self.meta)
 
     @torch.no_grad()
     def predict_batch(self, kp2d: np.ndarray | torch.Tensor, lm3d: np.ndarray | torch.Tensor,

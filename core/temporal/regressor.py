@@ -31,6 +31,7 @@ from core.body.base import BodyModel
 from core.fitting.initializer import (InitializerConfig, InitializerNet, Prediction, decode,
                                       observation_features)
 from core.types import Camera, Observation
+from core.weights import load_weights, save_weights
 
 log = logging.getLogger(__name__)
 
@@ -119,25 +120,21 @@ class TemporalRegressor:
              path: str | Path | None = None) -> "TemporalRegressor | None":
         """The regressor from its weights file, or None (with a log line) when it is missing."""
         p = Path(path) if path is not None else WEIGHTS
-        if not p.is_file():
+        loaded = load_weights(p)
+        if loaded is None:
             log.info("temporal regressor not available (%s missing; run scripts/train_temporal.py "
                      "to make it); sequences start from the analytic first guess", p)
             return None
-        blob = torch.load(p, map_location="cpu", weights_only=True)
-        cfg = dict(blob["config"])
+        cfg, state, meta = loaded
         cfg["frame"] = InitializerConfig(**cfg["frame"])
         cfg["dilations"] = tuple(cfg["dilations"])
         net = TemporalRegressorNet(TemporalNetConfig(**cfg))
-        net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        return cls(net, device, blob.get("meta", {}))
+        net.load_state_dict(state)
+        return cls(net, device, meta)
 
     def save(self, path: str | Path, meta: dict | None = None) -> None:
         """Write the weights (float16, about 2 MB) with their config and ``meta``."""
-        blob = {"config": asdict(self.net.config),
-                "state_dict": {k: v.detach().cpu().half() for k, v in self.net.state_dict().items()},
-                "meta": meta or self.meta}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(blob, str(path))
+        save_weights(path, asdict(self.net.config), self.net.state_dict(), meta or self.meta)
 
     @torch.no_grad()
     def predict_batch(self, kp2d, lm3d, intrinsics, present) -> Prediction:
