@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=100, metavar="N",
                         help="use N frames evenly spread over the video (default 100; 0: all)")
     parser.add_argument("--iterations", type=int, default=None, metavar="K",
-                        help="optimizer steps (default 200)")
+                        help="optimizer steps (default 150)")
     parser.add_argument("--texture-size", type=int, default=1024, metavar="PX",
                         help="side of the UV texture in pixels (default 1024; 0: none)")
     parser.add_argument("--resume", default=None, metavar="STATE",

@@ -1,7 +1,8 @@
 """Per-subject avatar (SelfRecon's role): one clothed, textured, re-posable avatar from a video.
 
     frames = prepare_frames(observations, fits, body, config)
-    state = drive(optimize_subject(                  # refine poses, clothing, final posesframes, body, SubjectConfig(), state=None, cancel=token))
+    state = drive(optimize_subject(frames, body, SubjectConfig(), state=None, cancel=token))
+                                                     # refine poses, clothing, final poses
     result = drive(build_result(state, frames, body, read_frame, config))  -> SubjectResult
     make_avatar(observations, fits, body, read_frame, config, ...)     job generator doing all three
     write_avatar(result, out_dir)                                      OBJ+MTL+PNG, frames/*.obj, params

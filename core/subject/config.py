@@ -31,7 +31,7 @@ class OptimConfig:
     threads: torch threads while optimizing; 0 leaves the process setting alone.
     """
 
-    iterations: int = 200
+    iterations: int = 150
     batch: int = 8
     vertices: int = 2000
     full_every: int = 3
@@ -69,7 +69,7 @@ class RefineConfig:
     lr_transl: float = 0.005
     drift: float = 0.05
     robust: float = 1.5
-    final_steps: int = 30
+    final_steps: int = 60
 
 
 @dataclass
