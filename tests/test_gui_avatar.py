@@ -8,17 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from gui import pipeline  # noqa: E402
-from gui.dialogs.export_dialog import ExportOptions  # noqa: E402
-from gui.testing import (close_window, copy_media, new_window, screenshot,  # noqa: E402
+from gui.dialogs.export_dialog import ExportOptions
+from gui.testing import (close_window, copy_media, new_window, screenshot,
                          use_temp_settings, wait_idle)
 
-pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(not (pipeline.tracking_available()
-                                      and pipeline.subject_available()),
-                                 reason="core.temporal / core.subject have not landed")]
+pytestmark = pytest.mark.gui
 
 TRACKED = 16
 

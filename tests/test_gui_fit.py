@@ -1,6 +1,6 @@
 """Body fitting through the real window: Fit frame on the photo (overlay inside the person mask,
 the 3D mesh, OBJ export) and Fit all on the video with Cancel, close mid-job and restore.
-Runs when core.fitting and core.body are present; uses fit quality "fast"."""
+Uses fit quality "fast"."""
 from __future__ import annotations
 
 import time
@@ -8,16 +8,11 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from gui import pipeline  # noqa: E402
-from gui.dialogs.export_dialog import ExportOptions  # noqa: E402
-from gui.testing import (close_window, copy_media, new_window, screenshot,  # noqa: E402
+from gui.dialogs.export_dialog import ExportOptions
+from gui.testing import (close_window, copy_media, new_window, screenshot,
                          use_temp_settings, wait_idle)
 
-pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(not pipeline.fitting_available(),
-                                 reason="core.fitting / core.body have not landed")]
+pytestmark = pytest.mark.gui
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("pytestqt")
-
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from gui.testing import close_window, new_window, use_temp_settings  # noqa: E402

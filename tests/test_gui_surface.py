@@ -6,16 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from gui import pipeline  # noqa: E402
-from gui.dialogs.export_dialog import ExportOptions  # noqa: E402
-from gui.testing import (close_window, copy_media, new_window, screenshot,  # noqa: E402
+from gui.dialogs.export_dialog import ExportOptions
+from gui.testing import (close_window, copy_media, new_window, screenshot,
                          use_temp_settings, wait_idle)
 
-pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(not pipeline.surface_available(),
-                                 reason="core.surface / core.fitting have not landed")]
+pytestmark = pytest.mark.gui
 
 
 @pytest.fixture(autouse=True)

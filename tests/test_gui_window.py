@@ -7,8 +7,6 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
 from core.media import open_source  # noqa: E402
 from gui.testing import (close_window, copy_media, new_window, screenshot,  # noqa: E402
                          use_temp_settings, wait_idle)

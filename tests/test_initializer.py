@@ -24,8 +24,7 @@ def body():
 @pytest.fixture(scope="module")
 def init():
     net = Initializer.load("cpu")
-    if net is None:
-        pytest.skip(f"{WEIGHTS_PATH} missing: run scripts/train_initializer.py")
+    assert net is not None, f"{WEIGHTS_PATH} is missing: the shipped weights must be committed"
     return net
 
 

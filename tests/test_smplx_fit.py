@@ -33,7 +33,6 @@ def _truth(body) -> BodyParams:
 
 
 def test_fit_recovers_a_known_smpl_body(model_dir, one_thread):
-    pytest.importorskip("core.fitting")
     from core.fitting import FitConfig, fit_observation, pa_mpjpe
     from core.synthetic.observe import synthesize_observation
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pytest
 import roma
 import torch
 
 from core.body import load_body_model
 from core.fitting.initializer import Initializer
 from core.synthetic.skeleton import PoseSkeleton
-from core.temporal.regressor import WEIGHTS, TemporalRegressor, load_regressor
+from core.temporal.regressor import TemporalRegressor, load_regressor
 from core.temporal.synthetic_motion import make_sequence
 
 
@@ -22,7 +21,6 @@ def test_missing_weights_give_none_and_a_log_line(tmp_path, caplog):
     assert "train_temporal.py" in caplog.text
 
 
-@pytest.mark.skipif(not WEIGHTS.exists(), reason="assets/temporal weights not installed")
 def test_regressor_guess_is_smoother_than_per_frame_initializer():
     torch.set_num_threads(2)
     body = load_body_model("anny")
