@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.render.raster import rasterize
+from core.texture.vertex_colors import vertex_normals
 from core.types import Camera
-
-
-def _normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
-    t = v[f]
-    fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, f[:, k], fn)
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-20)
 
 
 def render_colored(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray, camera: Camera,
@@ -32,7 +24,7 @@ def render_colored(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray, 
     img[:] = background
     hit = r.face >= 0
     if hit.any():
-        n = _normals(v, f)
+        n = vertex_normals(v, f)
         d = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-20)
         light = ambient + (1.0 - ambient) * np.abs((n * d).sum(1))
         shaded = np.asarray(colors, np.float32)[:, :3] * light[:, None].astype(np.float32)
