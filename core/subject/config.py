@@ -29,6 +29,10 @@ class OptimConfig:
     snapshot_every: steps between ``AvatarSnapshot`` previews (0: only at evaluations).
     seed: seed of the frame and vertex sampling.
     threads: torch threads while optimizing; 0 leaves the process setting alone.
+    final_clothing: steps of a last clothing-only round after the final pose pass
+        (RefineConfig.final_steps), against the poses that pass found, with fresh random
+        vertices every step (0: none); kept only when the full objective goes down.
+    final_clothing_lr: its displacement step size as a fraction of ``LearningRates.displacement``.
     """
 
     iterations: int = 150
@@ -39,6 +43,8 @@ class OptimConfig:
     snapshot_every: int = 0
     seed: int = 0
     threads: int = 0
+    final_clothing: int = 100
+    final_clothing_lr: float = 0.5
 
 
 @dataclass

@@ -288,7 +288,9 @@ def _run(frames, body, config, state, cancel):
         rate = (it - start) / max(time.perf_counter() - t0, 1e-9)
         yield Progress("optimize", it, total,
                        f"loss {loss.item():.4f} (best {best.best_loss:.4f}), {rate:.1f} it/s")
-    return (yield from _final_poses(obj, v, body, frames, config, fixed_ids, best, total, cancel))
+    best = yield from _final_poses(obj, v, body, frames, config, fixed_ids, best, total, cancel)
+    return (yield from _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen, best,
+                                       total, cancel))
 
 
 def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
@@ -320,5 +322,41 @@ def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
         v.disp.requires_grad_(True)
         v.shape_free.requires_grad_(True)
     obj.poser.set_shape(v.shape(), v.bp.detach())
+    e = obj.evaluate(obj.eval_ids)
+    return v.to_state(body, frames, iteration, e) if e < best.best_loss else best
+
+
+def _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen, best, iteration,
+                    cancel):
+    """A last clothing round (OptimConfig.final_clothing steps) after the final pose pass: the
+    clothing alone moves against the frames posed as that pass left them (cached transforms,
+    batches of frames, the fixed cover-term subset plus fresh random vertices every step, so
+    every vertex is checked); the result replaces the best state only when the full objective
+    went down."""
+    oc, steps = config.optim, config.optim.final_clothing
+    if steps <= 0 or cancel.cancelled:
+        return best
+    v.load(best)
+    obj.poser.set_shape(v.shape(), v.bp.detach())
+    n, k = len(frames), min(oc.vertices, body.num_vertices)
+    b = min(oc.batch, n)
+    base = config.lr.displacement * oc.final_clothing_lr
+    opt = torch.optim.Adam([v.disp], lr=base)
+    order = torch.empty(0, dtype=torch.int64)
+    for step in range(1, steps + 1):
+        if cancel.cancelled:
+            return best
+        if len(order) < b:
+            order = torch.cat([order, torch.randperm(n, generator=gen)])
+        rows, order = order[:b], order[b:]
+        pick = torch.randperm(len(others), generator=gen)[:k - len(fixed_ids)]
+        ids = torch.cat([fixed_ids, others[pick]])
+        opt.param_groups[0]["lr"] = base * _cosine(step, steps)
+        opt.zero_grad(set_to_none=True)
+        (obj.per_frame(rows, ids, False).mean() + obj.regularizers()).backward()
+        opt.step()
+        with torch.no_grad():
+            v.disp.copy_(torch.maximum(torch.minimum(v.disp, obj.hi), obj.lo))
+        yield Progress("clothing", step, steps, "the clothing against the final poses")
     e = obj.evaluate(obj.eval_ids)
     return v.to_state(body, frames, iteration, e) if e < best.best_loss else best
