@@ -28,3 +28,21 @@ def load_weights(path: str | Path) -> tuple[dict, dict[str, torch.Tensor], dict]
     blob = torch.load(p, map_location="cpu", weights_only=True)
     state = {k: v.float() for k, v in blob["state_dict"].items()}
     return dict(blob["config"]), state, dict(blob.get("meta", {}))
+
+
+class TrainedNetwork:
+    """A trained network ready to use: ``net`` in eval mode on ``device``, with the metadata of
+    its weights file (seed, data, training time, validation figures). ``net.config`` is a
+    dataclass; subclasses add ``load`` (which builds the net from its config) and inference."""
+
+    def __init__(self, net: torch.nn.Module, device: torch.device | str = "cpu",
+                 meta: dict | None = None) -> None:
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        self.meta = meta or {}
+
+    def save(self, path: str | Path, meta: dict | None = None) -> None:
+        """Write the weights (float16) with their config and ``meta``."""
+        from dataclasses import asdict
+
+        save_weights(path, asdict(self.net.config), self.net.state_dict(), meta or self.meta)

@@ -18,7 +18,7 @@ bodies generated from Anny itself (core.synthetic); see assets/initializer/READM
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from torch import nn
 from core.body.params import BodyParams
 from core.errors import StudioError
 from core.types import NUM_KEYPOINTS, Camera, Observation
-from core.weights import load_weights, save_weights
+from core.weights import TrainedNetwork, load_weights
 
 log = logging.getLogger(__name__)
 
@@ -171,14 +171,8 @@ def decode(raw: torch.Tensor, centre: torch.Tensor, size: torch.Tensor,
     return Prediction(rots[:, 0], rots[:, 1:], shape, root_px, depth, transl)
 
 
-class Initializer:
+class Initializer(TrainedNetwork):
     """The trained network, ready to guess bodies. Build with ``Initializer.load``."""
-
-    def __init__(self, net: InitializerNet, device: torch.device | str = "cpu",
-                 meta: dict | None = None) -> None:
-        self.device = torch.device(device)
-        self.net = net.to(self.device).eval()
-        self.meta = meta or {}
 
     @classmethod
     def load(cls, device: torch.device | str = "cpu",
@@ -195,10 +189,6 @@ class Initializer:
         net = InitializerNet(InitializerConfig(**config))
         net.load_state_dict(state)
         return cls(net, device, meta)
-
-    def save(self, path: str | Path, meta: dict | None = None) -> None:
-        """Write the weights (float16, a few MB) with their config and ``meta``."""
-        save_weights(path, asdict(self.net.config), self.net.state_dict(), meta or self.meta)
 
     @torch.no_grad()
     def predict_batch(self, kp2d: np.ndarray | torch.Tensor, lm3d: np.ndarray | torch.Tensor,

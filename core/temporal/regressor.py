@@ -20,7 +20,7 @@ analytic first guess.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from core.body.base import BodyModel
 from core.fitting.initializer import (InitializerConfig, InitializerNet, Prediction, decode,
                                       observation_features)
 from core.types import Camera, Observation
-from core.weights import load_weights, save_weights
+from core.weights import TrainedNetwork, load_weights
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,8 @@ def sequence_features(kp2d: torch.Tensor, lm3d: torch.Tensor, intrinsics: torch.
     return feats.reshape(b, t, -1), centre, size
 
 
-class TemporalRegressor:
+class TemporalRegressor(TrainedNetwork):
     """The trained net, ready to guess a window. Build with ``TemporalRegressor.load``."""
-
-    def __init__(self, net: TemporalRegressorNet, device: torch.device | str = "cpu",
-                 meta: dict | None = None) -> None:
-        self.device = torch.device(device)
-        self.net = net.to(self.device).eval()
-        self.meta = meta or {}
 
     @classmethod
     def load(cls, device: torch.device | str = "cpu",
@@ -131,10 +125,6 @@ class TemporalRegressor:
         net = TemporalRegressorNet(TemporalNetConfig(**cfg))
         net.load_state_dict(state)
         return cls(net, device, meta)
-
-    def save(self, path: str | Path, meta: dict | None = None) -> None:
-        """Write the weights (float16, about 2 MB) with their config and ``meta``."""
-        save_weights(path, asdict(self.net.config), self.net.state_dict(), meta or self.meta)
 
     @torch.no_grad()
     def predict_batch(self, kp2d, lm3d, intrinsics, present) -> Prediction:
