@@ -33,6 +33,7 @@ class OptimConfig:
         (RefineConfig.final_steps), against the poses that pass found, with fresh random
         vertices every step (0: none); kept only when the full objective goes down.
     final_clothing_lr: its displacement step size as a fraction of ``LearningRates.displacement``.
+    final_rounds: how many times the final pose pass and that clothing round alternate.
     """
 
     iterations: int = 150
@@ -45,6 +46,7 @@ class OptimConfig:
     threads: int = 0
     final_clothing: int = 100
     final_clothing_lr: float = 0.5
+    final_rounds: int = 2
 
 
 @dataclass

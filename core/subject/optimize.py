@@ -288,9 +288,12 @@ def _run(frames, body, config, state, cancel):
         rate = (it - start) / max(time.perf_counter() - t0, 1e-9)
         yield Progress("optimize", it, total,
                        f"loss {loss.item():.4f} (best {best.best_loss:.4f}), {rate:.1f} it/s")
-    best = yield from _final_poses(obj, v, body, frames, config, fixed_ids, best, total, cancel)
-    return (yield from _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen, best,
-                                       total, cancel))
+    for _ in range(max(oc.final_rounds, 1)):
+        best = yield from _final_poses(obj, v, body, frames, config, fixed_ids, best, total,
+                                       cancel)
+        best = yield from _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen,
+                                          best, total, cancel)
+    return best
 
 
 def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
