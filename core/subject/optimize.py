@@ -15,6 +15,10 @@ Every ``eval_every`` steps the full objective is evaluated on every used frame w
 vertex subset (deterministic); the lowest one is the best avatar so far. Cancel returns it, and
 a run resumed from a SubjectState continues from it (its iteration count and step-size schedule
 included; Adam's moments restart).
+
+Then, ``final_rounds`` times: every frame's pose against the clothed best avatar
+(RefineConfig.final_steps), and a clothing-only round against those poses
+(OptimConfig.final_clothing); each replaces the best state only when the objective goes down.
 """
 from __future__ import annotations
 
