@@ -2,7 +2,7 @@
 
     frames = prepare_frames(observations, fits, body, config)
     state = drive(optimize_subject(frames, body, SubjectConfig(), state=None, cancel=token))
-                                                     # refine poses, clothing, then (final poses, clothing) x final_rounds
+                                                     # refine, clothing, (poses, clothing) x2
     result = drive(build_result(state, frames, body, read_frame, config))  -> SubjectResult
     make_avatar(observations, fits, body, read_frame, config, ...)     job generator doing all three
     write_avatar(result, out_dir)                                      OBJ+MTL+PNG, frames/*.obj, params
