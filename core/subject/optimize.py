@@ -156,7 +156,7 @@ class _Objective:
         self.n_fixed = 0          # the first n_fixed vertex ids of every call are the fixed set
 
     def regularizers(self) -> torch.Tensor:
-        w, lim, v = self.cfg.weights, self.cfg.limits, self.v
+        w, v = self.cfg.weights, self.v
         d = v.disp
         lap = torch.sparse.mm(self.geom.laplacian, d[:, None])[:, 0]
         e = (w.laplacian * (lap / 0.01).pow(2).mean()
@@ -256,17 +256,12 @@ def _run(frames, body, config, state, cancel):
     best = v.to_state(body, frames, start, loss0)
     yield snapshot(start, loss0)
     yield Progress("optimize", start, total, f"loss {loss0:.4f}")
-    order = torch.empty(0, dtype=torch.int64)
-    b = min(oc.batch, n)
+    batches = _Batches(gen, n, min(oc.batch, n), fixed_ids, others, k)
     t0 = time.perf_counter()
     for it in range(start + 1, total + 1):
         if cancel.cancelled:
             return best
-        if len(order) < b:
-            order = torch.cat([order, torch.randperm(n, generator=gen)])
-        rows, order = order[:b], order[b:]
-        pick = torch.randperm(len(others), generator=gen)[:k - len(fixed_ids)]
-        ids = torch.cat([fixed_ids, others[pick]])
+        rows, ids = batches.next()
         full = oc.full_every <= 1 or it % oc.full_every == 0
         for g in opt.param_groups:
             g["lr"] = g["base"] * _cosine(it, total)
@@ -333,6 +328,26 @@ def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
     return v.to_state(body, frames, iteration, e) if e < best.best_loss else best
 
 
+class _Batches:
+    """What one optimizer step sees: ``b`` frames drawn without replacement until every frame
+    has been used (then a new permutation), and ``k`` vertices: the fixed cover-term subset plus
+    fresh random others."""
+
+    def __init__(self, gen: torch.Generator, n: int, b: int, fixed_ids: torch.Tensor,
+                 others: torch.Tensor, k: int) -> None:
+        self.gen, self.n, self.b = gen, n, b
+        self.fixed_ids, self.others, self.k = fixed_ids, others, k
+        self.order = torch.empty(0, dtype=torch.int64)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(frame rows (b,), vertex ids (k,))."""
+        if len(self.order) < self.b:
+            self.order = torch.cat([self.order, torch.randperm(self.n, generator=self.gen)])
+        rows, self.order = self.order[:self.b], self.order[self.b:]
+        pick = torch.randperm(len(self.others), generator=self.gen)[:self.k - len(self.fixed_ids)]
+        return rows, torch.cat([self.fixed_ids, self.others[pick]])
+
+
 def _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen, best, iteration,
                     cancel):
     """A last clothing round (OptimConfig.final_clothing steps) after the final pose pass: the
@@ -346,18 +361,13 @@ def _final_clothing(obj, v, body, frames, config, fixed_ids, others, gen, best, 
     v.load(best)
     obj.poser.set_shape(v.shape(), v.bp.detach())
     n, k = len(frames), min(oc.vertices, body.num_vertices)
-    b = min(oc.batch, n)
+    batches = _Batches(gen, n, min(oc.batch, n), fixed_ids, others, k)
     base = config.lr.displacement * oc.final_clothing_lr
     opt = torch.optim.Adam([v.disp], lr=base)
-    order = torch.empty(0, dtype=torch.int64)
     for step in range(1, steps + 1):
         if cancel.cancelled:
             return best
-        if len(order) < b:
-            order = torch.cat([order, torch.randperm(n, generator=gen)])
-        rows, order = order[:b], order[b:]
-        pick = torch.randperm(len(others), generator=gen)[:k - len(fixed_ids)]
-        ids = torch.cat([fixed_ids, others[pick]])
+        rows, ids = batches.next()
         opt.param_groups[0]["lr"] = base * _cosine(step, steps)
         opt.zero_grad(set_to_none=True)
         (obj.per_frame(rows, ids, False).mean() + obj.regularizers()).backward()
