@@ -63,3 +63,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True)
+def _gui_settings_in_tmp(request, tmp_path):
+    """Tests marked ``gui`` keep QSettings in a temporary folder, never the user's."""
+    if request.node.get_closest_marker("gui") is not None:
+        from gui.testing import use_temp_settings
+
+        use_temp_settings(tmp_path / "settings")

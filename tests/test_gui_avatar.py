@@ -10,16 +10,11 @@ import pytest
 
 from gui.dialogs.export_dialog import ExportOptions
 from gui.testing import (close_window, copy_media, new_window, screenshot,
-                         use_temp_settings, wait_idle)
+                         wait_idle)
 
 pytestmark = pytest.mark.gui
 
 TRACKED = 16
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    use_temp_settings(tmp_path / "settings")
 
 
 def test_track_optimize_avatar_export_restore(qtbot, taiji_mp4, tmp_path, artifacts):

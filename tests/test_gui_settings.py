@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
 
-from gui.testing import close_window, new_window, use_temp_settings  # noqa: E402
+from gui.testing import close_window, new_window
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    use_temp_settings(tmp_path / "settings")
 
 
 def test_settings_dialog_persists_and_applies(qtbot, tmp_path):

@@ -8,14 +8,9 @@ import pytest
 
 from gui.dialogs.export_dialog import ExportOptions
 from gui.testing import (close_window, copy_media, new_window, screenshot,
-                         use_temp_settings, wait_idle)
+                         wait_idle)
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    use_temp_settings(tmp_path / "settings")
 
 
 def test_session_keeps_surfaces(tmp_path):

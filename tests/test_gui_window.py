@@ -7,17 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from core.media import open_source  # noqa: E402
-from gui.testing import (close_window, copy_media, new_window, screenshot,  # noqa: E402
-                         use_temp_settings, wait_idle)
-from gui.widgets.frame_view import qimage_to_array  # noqa: E402
+from core.media import open_source
+from gui.testing import (close_window, copy_media, new_window, screenshot,
+                         wait_idle)
+from gui.widgets.frame_view import qimage_to_array
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def temp_settings(tmp_path):
-    use_temp_settings(tmp_path / "settings")
 
 
 @pytest.fixture
