@@ -70,6 +70,23 @@ def test_cached_posing_equals_the_body_model(body):
     assert torch.allclose(fast.landmarks, ref.landmarks, atol=1e-5)
 
 
+def test_cover_vertices_spread_over_the_surface_not_the_mesh_density(body):
+    """The cover term's fixed vertex subset follows surface area: Anny puts over half of its
+    vertices on the hands and the head (14 % of the surface), and a uniform draw by vertex id
+    left the legs' outline so sparse that the clothing inflated to close the gaps."""
+    from core.subject.optimize import _spread_ids
+    from core.subject.regions import HAND_BONES, HEAD_BONES, _share
+
+    ids = _spread_ids(body, 2000)
+    assert len(ids) == 2000 and len(set(ids.tolist())) == 2000
+    assert torch.equal(ids, _spread_ids(body, 2000))          # the same subset on resume
+    w = body.skinning_weights().float()
+    small = ((_share(body, w, HAND_BONES) + _share(body, w, HEAD_BONES)) > 0.5).numpy()
+    assert small.mean() > 0.5                                  # what a uniform draw would take
+    cover = ids[:1000].numpy()
+    assert small[cover].mean() < 0.25
+
+
 def test_batched_silhouettes_equal_the_single_targets(body, frames):
     from core.subject.silhouettes import FrameSilhouettes
 

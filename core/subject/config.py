@@ -16,10 +16,12 @@ class OptimConfig:
 
     iterations: Adam steps in total (a resumed run continues up to this count).
     batch: frames per step (drawn without replacement, epoch by epoch, from the used frames).
-    vertices: body vertices posed per frame and step: half a fixed random set (the silhouette's
-        cover term uses only these: the nearest vertex of a fresh random subset lies inside the
-        outline on average, which would inflate the avatar), half fresh random ones every step;
-        the skinning cost is proportional to it, the Laplacian spreads updates to the rest.
+    vertices: body vertices posed per frame and step: half a fixed set spread evenly over the
+        body's surface by area (the silhouette's cover term uses only these: the nearest vertex
+        of a fresh random subset lies inside the outline on average, and a draw by vertex id
+        puts half the set on the finely meshed hands and head; both would inflate the avatar),
+        half fresh random ones every step; the skinning cost is proportional to it, the
+        Laplacian spreads updates to the rest.
     full_every: every this many steps is a *full* step that also moves the body poses and the
         shape (through the body model's whole forward pass, ~5x the cost); the steps between
         move the clothing and each frame's orientation and translation with cached skinning

@@ -4,7 +4,7 @@ Variables: a clothing displacement per body vertex along its rest normal (avatar
 shared by all frames, and every frame's orientation, pose and translation (started from the
 sequence fit). Each Adam step poses the avatar into ``batch`` frames with the body model's own
 skinning, on a subset of vertices (skinning cost is proportional to it: half a fixed, evenly
-spread set that the silhouette's cover term uses, half fresh random ones), and sums
+spread set, by surface area, that the silhouette's cover term uses, half fresh random ones), and sums
 per frame: the silhouette loss against the person mask (core.render.silhouette), the robust
 keypoint reprojection, the pose prior and a pull towards the frame's sequence fit; plus, once,
 the Laplacian smoothness and size limits of the displacement and the shape prior. Every
@@ -234,7 +234,7 @@ def _run(frames, body, config, state, cancel):
     total = max(oc.iterations, start)
     gen = torch.Generator().manual_seed(int(oc.seed) + start)
     k = min(oc.vertices, V)
-    eval_ids = torch.randperm(V, generator=torch.Generator().manual_seed(EVAL_SEED))[:k]
+    eval_ids = _spread_ids(body, k)
     eval_ids = eval_ids.to(dev)
     fixed_ids = eval_ids[: max(k // 2, 1)]           # in every step: the cover term's vertices
     rest_mask = torch.ones(V, dtype=torch.bool, device=dev)
@@ -326,6 +326,24 @@ def _final_poses(obj, v, body, frames, config, ids, best, iteration, cancel):
     obj.poser.set_shape(v.shape(), v.bp.detach())
     e = obj.evaluate(obj.eval_ids)
     return v.to_state(body, frames, iteration, e) if e < best.best_loss else best
+
+
+def _spread_ids(body: BodyModel, k: int) -> torch.Tensor:
+    """(k,) vertex ids spread evenly over the body's surface, in a seeded random order (so the
+    first half, the cover term's fixed subset, spreads evenly too).
+
+    Drawn by area, not uniformly by id: a body mesh is far denser on the face and hands than on
+    the torso and legs, and a uniform draw leaves gaps along the legs' outline that the
+    cover term then closes by inflating the clothing. Taken on the body's mean shape, so a
+    resumed run evaluates the same subset."""
+    from core.fitting.silhouette_term import surface_sample
+
+    with torch.no_grad():
+        rest = body.rest_vertices(torch.as_tensor(body.mean_shape(), dtype=body.dtype,
+                                                  device=body.device)[None])[0].cpu().numpy()
+    ids = surface_sample(rest, body.faces, k, seed=EVAL_SEED)
+    ids = np.random.default_rng(EVAL_SEED).permutation(ids)
+    return torch.as_tensor(ids, device=body.device)
 
 
 class _Batches:
