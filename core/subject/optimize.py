@@ -3,11 +3,11 @@
 Variables: a clothing displacement per body vertex along its rest normal (avatar.py), the shape
 shared by all frames, and every frame's orientation, pose and translation (started from the
 sequence fit). Each Adam step poses the avatar into ``batch`` frames with the body model's own
-skinning, on a subset of vertices (skinning cost is proportional to it: half a fixed, evenly
-spread set, by surface area, that the silhouette's cover term uses, half fresh random ones), and sums
-per frame: the silhouette loss against the person mask (core.render.silhouette), the robust
-keypoint reprojection, the pose prior and a pull towards the frame's sequence fit; plus, once,
-the Laplacian smoothness and size limits of the displacement and the shape prior. Every
+skinning, on a subset of vertices (skinning cost is proportional to it: half a fixed set spread
+evenly over the surface by area, which the silhouette's cover term uses, half fresh random
+ones), and sums per frame: the silhouette loss against the person mask
+(core.render.silhouette), the robust keypoint reprojection, the pose prior and a pull towards
+the frame's sequence fit; plus, once, the Laplacian smoothness and size limits of the displacement and the shape prior. Every
 ``full_every``-th step also moves the body poses and the shape; the others reuse cached skinning
 transforms (posing.py), which is what makes a hundred frames affordable on a CPU.
 
