@@ -7,9 +7,10 @@ skinning, on a subset of vertices (skinning cost is proportional to it: half a f
 evenly over the surface by area, which the silhouette's cover term uses, half fresh random
 ones), and sums per frame: the silhouette loss against the person mask
 (core.render.silhouette), the robust keypoint reprojection, the pose prior and a pull towards
-the frame's sequence fit; plus, once, the Laplacian smoothness and size limits of the displacement and the shape prior. Every
-``full_every``-th step also moves the body poses and the shape; the others reuse cached skinning
-transforms (posing.py), which is what makes a hundred frames affordable on a CPU.
+the frame's sequence fit; plus, once, the Laplacian smoothness and size limits of the
+displacement and the shape prior. Every ``full_every``-th step also moves the body poses and
+the shape; the others reuse cached skinning transforms (posing.py), which is what makes a
+hundred frames affordable on a CPU.
 
 Every ``eval_every`` steps the full objective is evaluated on every used frame with a fixed
 vertex subset (deterministic); the lowest one is the best avatar so far. Cancel returns it, and
