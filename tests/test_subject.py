@@ -214,7 +214,8 @@ def test_result_files_and_picture(body, scene, frames, optimized, tmp_path, arti
     err = np.abs(true_cols[used].astype(float) - got_cols[used]).mean()
     assert err < 40, err
     paths = write_avatar(result, tmp_path / "avatar")
-    for name in ("avatar.obj", "avatar.mtl", "avatar.png", "state.npz", "avatar.json"):
+    for name in ("avatar.obj", "avatar.mtl", "avatar.png", "state.npz", "avatar.json",
+                 "preview.png"):
         assert (tmp_path / "avatar" / name).exists(), name
     v, f = read_mesh(paths["avatar"])
     assert len(f) == len(result.faces)
@@ -231,6 +232,12 @@ def test_result_files_and_picture(body, scene, frames, optimized, tmp_path, arti
     cv2.imwrite(str(artifacts / "subject_avatar_front_back.png"),
                 cv2.cvtColor(np.concatenate([views, truth], 0), cv2.COLOR_RGB2BGR))
     assert views.std() > 10
+    preview = cv2.cvtColor(cv2.imread(str(paths["preview"])), cv2.COLOR_BGR2RGB)
+    assert preview.shape == (512, 1024, 3)
+    # the written picture is the avatar's: its colours where the avatar covers the picture
+    big = turntable_views(result.vertices, result.faces, 512, uvs=result.uvs,
+                          face_uvs=result.face_uvs, texture=result.texture)
+    assert np.abs(preview.astype(int) - big).max() <= 1
 
 
 def test_cli_refuses_a_photo_with_a_sentence(ryota_png, tmp_path, capsys):

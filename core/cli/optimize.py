@@ -9,6 +9,7 @@ the video, then the per-subject optimization (core.subject), and writes:
     DIR/fits.json                  the sequence fit, in the track command's record format
     DIR/state.npz                  the optimization state (--resume DIR/state.npz continues it)
     DIR/avatar.json                iterations, loss, silhouette IoU per frame, timings
+    DIR/preview.png                the textured avatar from the front and from the back
 Ctrl+C during the optimization stops it and writes the best avatar so far.
 """
 from __future__ import annotations

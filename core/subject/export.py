@@ -15,7 +15,8 @@ from .result import SubjectResult
 def write_avatar(result: SubjectResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``out_dir``/avatar.obj (+ .mtl, .png; canonical rest pose, canonical body frame,
     metres, vertex colours), frames/NNNNNN.obj (posed, each frame's camera frame, metres),
-    params/NNNNNN.json (each frame's BodyParams), state.npz (to resume) and avatar.json (figures).
+    params/NNNNNN.json (each frame's BodyParams), state.npz (to resume), avatar.json (figures)
+    and preview.png (the textured avatar from the front and from the back, 512 px each).
     returns: name -> path of what was written.
     """
     from core.export.mesh_io import write_obj_sequence
@@ -42,4 +43,18 @@ def write_avatar(result: SubjectResult, out_dir: str | Path) -> dict[str, Path]:
                "keypoint_error_px": {str(k): round(v, 2) for k, v in result.keypoint_error.items()}}
     (out / "avatar.json").write_text(json.dumps(summary, indent=1))
     paths["summary"] = out / "avatar.json"
+    paths["preview"] = write_preview(result, out / "preview.png")
     return paths
+
+
+def write_preview(result: SubjectResult, path: Path, size: int = 512) -> Path:
+    """Write the canonical avatar, textured, from the front and from the back (RGB PNG)."""
+    import cv2
+
+    from .preview import turntable_views
+
+    colours = ({"uvs": result.uvs, "face_uvs": result.face_uvs, "texture": result.texture}
+               if result.texture is not None else {"vertex_colors": result.vertex_colors})
+    views = turntable_views(result.vertices, result.faces, size, **colours)
+    cv2.imwrite(str(path), cv2.cvtColor(views, cv2.COLOR_RGB2BGR))
+    return path
