@@ -235,8 +235,7 @@ def _run(frames, body, config, state, cancel):
     total = max(oc.iterations, start)
     gen = torch.Generator().manual_seed(int(oc.seed) + start)
     k = min(oc.vertices, V)
-    eval_ids = _spread_ids(body, k)
-    eval_ids = eval_ids.to(dev)
+    eval_ids = _spread_ids(body, k)                  # on the body's device
     fixed_ids = eval_ids[: max(k // 2, 1)]           # in every step: the cover term's vertices
     rest_mask = torch.ones(V, dtype=torch.bool, device=dev)
     rest_mask[fixed_ids] = False
