@@ -52,7 +52,7 @@ def _detect(ctx: DemoContext) -> object:
 
 def _fit(ctx: DemoContext) -> object:
     from core.body import load_body_model
-    from core.cli.fit import write_fits_json, write_frame_outputs
+    from core.export.fits import write_fits_json, write_frame_outputs
     from core.fitting import FitConfig, fit_observation
     from core.media import open_source
 

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.errors import StudioError
 from core.media import open_source
+from core.media.frame_selection import parse_frames
 from core.perception.detect import detect_frames
 from core.perception.outputs import write_mask, write_observations, write_preview
 from core.progress import NEVER, CancelToken
@@ -28,26 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-complexity", type=int, default=1, choices=(0, 1),
                         help="BlazePose model: 0 lite (faster), 1 full (default)")
     parser.add_argument("--no-previews", action="store_true", help="skip DIR/previews")
-
-
-def parse_frames(text: str, count: int, every: int = 1) -> list[int]:
-    """Frame indices from '--frames' ('all' or '0,5,9') and '--every N'."""
-    if every < 1:
-        raise StudioError(f"--every must be 1 or more, not {every}.")
-    if text.strip().lower() == "all":
-        indices = list(range(count))
-    else:
-        try:
-            indices = [int(t) for t in text.split(",") if t.strip()]
-        except ValueError:
-            raise StudioError(f"--frames '{text}' is not 'all' or a comma-separated list of "
-                              "frame numbers such as 0,5,9.") from None
-        bad = [i for i in indices if not 0 <= i < count]
-        if bad or not indices:
-            raise StudioError(f"--frames {text}: the input has frames 0..{count - 1}; "
-                              "choose frames in that range.")
-        indices = sorted(set(indices))
-    return indices[::every]
 
 
 def detect_to_folder(input_path: str | Path, out_dir: str | Path, frames: str = "all",

@@ -6,7 +6,7 @@ the video, then the per-subject optimization (core.subject), and writes:
                                    y down, facing -z, metres), UV texture and vertex colours
     DIR/frames/NNNNNN.obj          the avatar posed in every used frame (camera frame, metres)
     DIR/params/NNNNNN.json         each frame's refined body parameters
-    DIR/fits.json                  the sequence fit, in the track command's record format
+    DIR/fits.json                  the sequence fit (core.export.fits, as track writes it)
     DIR/state.npz                  the optimization state (--resume DIR/state.npz continues it)
     DIR/avatar.json                iterations, loss, silhouette IoU per frame, timings
     DIR/preview.png                the textured avatar from the front and from the back
@@ -20,8 +20,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 from core.errors import StudioError
 from core.types import Progress
@@ -41,12 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
 
 
-def _indices(length: int, count: int) -> list[int]:
-    if count <= 0 or count >= length:
-        return list(range(length))
-    return np.unique(np.linspace(0, length - 1, count).round().astype(np.int64)).tolist()
-
-
 def _report(item: object) -> None:
     if isinstance(item, Progress):
         print(f"\r{item.stage} {item.done}/{item.total} {item.message}".ljust(78), end="",
@@ -57,11 +49,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from core.body import load_body_model
-    from core.cli.track import fit_record
+    from core.export.fits import frame_record, write_fits_json
     from core.media import open_source
     from core.perception.detect import detect_frames
     from core.progress import CancelToken
     from core.subject import SubjectConfig, SubjectState, make_avatar, write_avatar
+    from core.subject.frames import spread
     from core.temporal import SequenceConfig, fit_sequence
 
     if args.frames < 0:
@@ -84,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             raise StudioError(f"'{args.input}' is a single photo; the avatar needs a video or a "
                               "folder of frames of the person turning around (use 'reconstruct' "
                               "for one photo).")
-        indices = _indices(len(source), args.frames)
+        indices = spread(list(range(len(source))), args.frames)
         observations = {}
         for progress, obs in detect_frames(source, indices):
             if obs.mask is not None:
@@ -108,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
         except StopIteration:
             pass
         timings["fit"] = time.perf_counter() - t1
-        (out / "fits.json").write_text(json.dumps({
-            "input": str(args.input), "camera": source.camera.to_dict(), "fps": fps,
-            "model": body.name, "frames": [fit_record(fits[i]) for i in sorted(fits)]}))
+        write_fits_json(out, body.name, args.input, [frame_record(f) for f in fits.values()])
 
         def read_frame(index: int):
             return source.read(index).image, observations[index].binary_mask()

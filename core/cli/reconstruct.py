@@ -64,11 +64,11 @@ def _config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
-    from core.cli.detect import parse_frames
-    from core.cli.fit import write_fits_json, write_frame_outputs
+    from core.export.fits import write_fits_json, write_frame_outputs
     from core.export.mesh_io import write_obj
     from core.fitting import FitConfig, fit_observation
     from core.media import open_source
+    from core.media.frame_selection import parse_frames
     from core.perception import PoseDetector
     from core.surface import reconstruct_surface, textured_body
 

@@ -1,10 +1,9 @@
 """``python main.py track VIDEO --out DIR``: a temporally consistent body for every frame.
 
 Writes, as frames finish (so a Ctrl+C or an error keeps what was done):
-    DIR/fits.json          the fit command's format (core.cli.fit: frame_record, write_fits_json),
-                           one record per frame in frame order
-    DIR/meshes/NNNNNN.obj  the fitted body per frame through the fit command's mesh writer,
-                           unless --no-meshes
+    DIR/fits.json          one record per frame in frame order (core.export.fits); person is
+                           true for fitted and bridged frames, status says which
+    DIR/meshes/NNNNNN.obj  the body of every frame that has one, unless --no-meshes
     DIR/overlay.mp4        the video with the body drawn over it (mp4v), unless --no-overlay
 """
 from __future__ import annotations
@@ -36,14 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--silhouette", action="store_true",
                         help="also fit the body to the person mask (slightly better coverage, "
                              "~15%% slower)")
-
-
-def fit_record(fit: FrameFit) -> dict:
-    """The fits.json record of one fitted frame (the fit command's ``frame_record``; kept for
-    callers of the earlier name)."""
-    from core.cli.fit import frame_record
-
-    return frame_record(fit, None)
 
 
 class OverlayWriter:
@@ -78,7 +69,7 @@ class OverlayWriter:
 
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
-    from core.cli.fit import _write_mesh, frame_record, write_fits_json
+    from core.export.fits import frame_record, write_fits_json, write_frame_mesh
     from core.media import open_source
     from core.temporal import TrackConfig, track_video
 
@@ -109,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
                     print(f"\r{item.message}: {item.done}/{item.total} fitted", end="",
                           file=sys.stderr, flush=True)
                     continue
-                records.append(frame_record(item, None))
-                if item.vertices is not None and not args.no_meshes:
-                    _write_mesh(out, item, body)
+                records.append(frame_record(item))
+                if not args.no_meshes:
+                    write_frame_mesh(out, item, body)
                 if overlay is not None:
                     overlay.add(item)
         finally:
