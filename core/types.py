@@ -7,7 +7,7 @@ Arrays crossing a boundary are numpy; torch stays inside a stage.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -138,6 +138,17 @@ class Observation:
     mask: (H, W) float32 soft person mask in [0, 1] at frame resolution, or None.
     bbox: (4,) float32 [x0, y0, x1, y1] in pixels around the person (mask and keypoints).
     source: "blazepose" or "openpose".
+    face: (478, 3) float32 MediaPipe face-mesh points (FaceMesh with refined eyes and lips):
+        x, y in pixels (the keypoints' pixel-centre convention), z relative depth in pixels
+        (MediaPipe's z times the crop scale; negative = nearer the camera, origin near the face's
+        centre); None when no face was found (see ``face_checked``).
+    face_checked: whether a face was looked for: the head was in the frame and large enough.
+        ``face_checked and face is None`` means the head was visible but showed no face: a back
+        view (or a profile turned well away).
+    left_hand, right_hand: (21, 3) float32 MediaPipe hand landmarks of the subject's left and
+        right hand (wrist, then four points per finger from thumb to little finger), x, y in
+        pixels, z relative depth in pixels (wrist at 0, negative = nearer the camera); None when
+        the hand was not found or not looked for.
     """
 
     index: int
@@ -149,6 +160,31 @@ class Observation:
     mask: np.ndarray | None = None
     bbox: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     source: str = "blazepose"
+    face: np.ndarray | None = None
+    face_checked: bool = False
+    left_hand: np.ndarray | None = None
+    right_hand: np.ndarray | None = None
+
+    @property
+    def facing(self) -> str:
+        """What the face cue says: "front" (a face was found), "back" (the head was looked at
+        and showed no face) or "unknown" (not looked for)."""
+        if self.face is not None:
+            return "front"
+        return "back" if self.face_checked else "unknown"
+
+    def flipped(self) -> "Observation":
+        """The observation with the subject's left and right labels swapped (keypoints, 3D
+        landmarks and hands; arrays copied)."""
+        flip = np.asarray(BLAZEPOSE_FLIP)
+        return replace(self, keypoints2d=self.keypoints2d[flip].copy(),
+                       landmarks3d=self.landmarks3d[flip].copy(), left_hand=self.right_hand,
+                       right_hand=self.left_hand)
+
+    def without_mask(self) -> "Observation":
+        """A copy with copied keypoint arrays and no mask (the cues are shared, read-only)."""
+        return replace(self, keypoints2d=np.array(self.keypoints2d, np.float32),
+                       landmarks3d=np.array(self.landmarks3d, np.float32), mask=None)
 
     @classmethod
     def empty(cls, index: int, width: int, height: int, source: str = "blazepose") -> "Observation":
@@ -169,6 +205,10 @@ class Observation:
             "keypoints2d": np.round(self.keypoints2d.astype(np.float64), 3).tolist(),
             "landmarks3d": np.round(self.landmarks3d.astype(np.float64), 5).tolist(),
             "bbox": np.round(self.bbox.astype(np.float64), 2).tolist(),
+            "face_checked": bool(self.face_checked),
+            "face": _points_json(self.face),
+            "left_hand": _points_json(self.left_hand),
+            "right_hand": _points_json(self.right_hand),
         }
 
     @classmethod
@@ -177,7 +217,23 @@ class Observation:
         return cls(index=int(d["index"]), width=width, height=height, person=bool(d["person"]),
                    keypoints2d=np.asarray(d["keypoints2d"], np.float32).reshape(NUM_KEYPOINTS, 3),
                    landmarks3d=np.asarray(d["landmarks3d"], np.float32).reshape(NUM_KEYPOINTS, 3),
-                   mask=mask, bbox=np.asarray(d["bbox"], np.float32).reshape(4), source=source)
+                   mask=mask, bbox=np.asarray(d["bbox"], np.float32).reshape(4), source=source,
+                   face=_points_array(d.get("face"), 478), face_checked=bool(d.get("face_checked", False)),
+                   left_hand=_points_array(d.get("left_hand"), 21),
+                   right_hand=_points_array(d.get("right_hand"), 21))
+
+
+def _points_json(points: np.ndarray | None) -> list | None:
+    """(N, 3) points rounded to 0.01 px as nested lists, or None."""
+    return None if points is None else np.round(np.asarray(points, np.float64), 2).tolist()
+
+
+def _points_array(value, count: int) -> np.ndarray | None:
+    """(count, 3) float32 from a JSON list, or None (also for a malformed entry)."""
+    if value is None:
+        return None
+    a = np.asarray(value, np.float32)
+    return a.reshape(count, 3) if a.size == count * 3 else None
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,7 @@ def person_height_px(keypoints2d: np.ndarray, min_confidence: float = 0.2) -> fl
 
 def flipped(obs: Observation) -> Observation:
     """The observation with its left and right labels swapped (arrays copied)."""
-    return Observation(index=obs.index, width=obs.width, height=obs.height, person=obs.person,
-                       keypoints2d=obs.keypoints2d[_FLIP].copy(),
-                       landmarks3d=obs.landmarks3d[_FLIP].copy(), mask=obs.mask, bbox=obs.bbox,
-                       source=obs.source)
+    return obs.flipped()
 
 
 def labelling_error(a: Observation, b: Observation) -> float:

@@ -103,10 +103,7 @@ class SequenceFitter:
 
     # ---- entry ------------------------------------------------------------------------------
     def _prepare(self, obs: Observation) -> tuple[Observation, str]:
-        obs = Observation(index=obs.index, width=obs.width, height=obs.height, person=obs.person,
-                          keypoints2d=np.array(obs.keypoints2d, np.float32),
-                          landmarks3d=np.array(obs.landmarks3d, np.float32), mask=None,
-                          bbox=obs.bbox, source=obs.source)
+        obs = obs.without_mask()
         if not obs.person:
             self._filter.reset()
             return obs, "no_person"
