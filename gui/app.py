@@ -59,6 +59,9 @@ def install_excepthook(window) -> None:
 
 def run_gui(argv: list[str]) -> int:
     """Open the window (with ``argv[0]`` loaded when given) and run the event loop."""
+    from core.perception.quiet import silence_native_logs
+
+    silence_native_logs()       # MediaPipe's native log lines stay off the terminal
     paths = [a for a in argv if not a.startswith("-")]
     app = make_app(argv)
     window = create_window()

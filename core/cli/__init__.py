@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
+from pathlib import Path
+
+PROJECT = "human-studio"
 
 #: sub-command -> (module under core.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -24,20 +28,36 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def version() -> str:
+    """The studio's version: pyproject.toml's beside the code (a checkout), else the installed
+    package's metadata."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE)
+        if found:
+            return found.group(1)
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(PROJECT)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="Human digitization studio")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="Human digitization studio. 'main.py' alone opens the "
+        "window ('main.py PATH' with a photo, video or folder loaded); a command runs headless.")
+    parser.add_argument("--version", action="version", version=f"{PROJECT} {version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
-        try:
-            mod = importlib.import_module(f"core.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"core.cli.{module}":
-                raise
-            p.set_defaults(_unavailable=name)
-            continue
+        mod = importlib.import_module(f"core.cli.{module}")
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
@@ -54,9 +74,6 @@ def one_line(exc: BaseException) -> str:
 def run_cli(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "_unavailable", None):
-        print(f"error: '{args._unavailable}' is not available in this version.", file=sys.stderr)
-        return 2
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:

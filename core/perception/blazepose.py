@@ -20,8 +20,6 @@ Large frames are shrunk so their longer side is at most ``max_side`` pixels befo
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
@@ -36,8 +34,11 @@ CONFIDENT = 0.5
 
 
 def _load_mediapipe_pose():
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """MediaPipe's pose solution module, its graphs built and first run with the native log
+    lines hidden (core.perception.quiet)."""
+    from core.perception.quiet import quiet_solution, silence_native_logs
+
+    silence_native_logs()
     try:
         from mediapipe.python.solutions import pose as mp_pose
     except ImportError as exc:
@@ -45,7 +46,7 @@ def _load_mediapipe_pose():
             "MediaPipe's pose solution could not be loaded (" + str(exc) + "); install the "
             "pinned wheel with 'pip install mediapipe==0.10.21' (newer 1.x wheels carry no "
             "BlazePose model).") from None
-    return mp_pose
+    return quiet_solution(mp_pose)
 
 
 class PoseDetector:
