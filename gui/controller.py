@@ -238,7 +238,7 @@ class StudioController(QObject):
             indices = [self.index]
         s = self.fit_settings
         self.session.settings.update({"body_model": s.body_model, "quality": s.quality})
-        if all_frames and self.source.kind != "image" and pipeline.tracking_available():
+        if all_frames and self.source.kind != "image":
             # a video is fitted as a sequence, from the first frame not fitted yet to the end
             run = pipeline.track_job(self.source.path, indices[0], s,
                                      set(self.session.observations), self.track_max_frames)

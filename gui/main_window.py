@@ -30,8 +30,6 @@ MAX_RECENT = 8
 MEDIA_FILTER = ("Photos and videos (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.mp4 *.mov "
                 "*.avi *.mkv *.webm *.m4v);;All files (*)")
 
-#: Actions whose feature has not landed yet: key -> tooltip. Delete a line to enable the action.
-COMING: dict[str, str] = {}
 ICON = "#dfe1e5"
 
 
@@ -178,10 +176,6 @@ class MainWindow(QMainWindow):
                   f"Show or hide the {layer_names[layer].lower()} layer", checkable=True)
             a.setChecked(True)
         A("about", "&About", "fa5s.info-circle", self.about)
-
-        for key, tip in COMING.items():
-            self.actions_by_key[key].setToolTip(tip)
-            self.actions_by_key[key].setStatusTip(tip)
 
         k = self.actions_by_key
         mb = self.menuBar()
@@ -522,13 +516,8 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         c, k = self.controller, self.actions_by_key
         has_media, busy = c.source is not None, c.busy
-        can_fit = pipeline.fitting_available()
-        for key in ("detect", "detect_all"):
+        for key in ("detect", "detect_all", "fit", "fit_all"):
             k[key].setEnabled(has_media and not busy)
-        for key in ("fit", "fit_all"):
-            k[key].setEnabled(has_media and not busy and can_fit)
-            if not can_fit:
-                k[key].setToolTip("Coming with body fitting (core.fitting)")
         k["detect_all"].setEnabled(has_media and not busy and len(c.source) > 1 if has_media else False)
         k["fit_all"].setEnabled(k["fit_all"].isEnabled() and has_media and len(c.source) > 1)
         k["cancel"].setEnabled(busy)
@@ -538,14 +527,10 @@ class MainWindow(QMainWindow):
         k["save_as"].setEnabled(has_media)
         fit = c.fit()
         fitted_here = fit is not None and fit.vertices is not None
-        k["reconstruct"].setEnabled(has_media and not busy and fitted_here
-                                    and pipeline.surface_available())
+        k["reconstruct"].setEnabled(has_media and not busy and fitted_here)
         k["optimize"].setEnabled(has_media and not busy and len(c.source) > 1
-                                 and bool(c.fitted_indices()) and pipeline.subject_available()
-                                 if has_media else False)
+                                 and bool(c.fitted_indices()) if has_media else False)
         k["export"].setEnabled(bool(self.export_kinds()))
-        for key in COMING:
-            k[key].setEnabled(False)
 
     # ---- saving and export --------------------------------------------------------------------------
     def save_session(self, path: str | Path | None = None) -> Path | None:

@@ -4,14 +4,11 @@ Every core call the window makes goes through this module, so when a core stage 
 changes its signature only this file changes. Jobs here are ``JobFunction``s for
 gui.workers.JobRunner: they run on the worker thread, open their own FrameSource (a video is
 never shared with the scrubbing GUI thread), take models from the worker-owned ``ModelCache``
-and yield ``Progress`` and partial results in the core generator protocol.
-
-Stages that have not landed yet are probed with ``importlib`` and reported as unavailable with a
-sentence instead of failing at import time.
+and yield ``Progress`` and partial results in the core generator protocol. Heavy core packages
+are imported inside the functions, so the window opens without loading torch.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -21,16 +18,6 @@ import numpy as np
 from core.errors import Cancelled, StudioError
 from core.progress import CancelToken
 from core.types import Camera, FrameFit, Observation, Progress
-
-
-def _optional(module: str) -> Any | None:
-    """The module when it exists and imports, else None (stages land one by one)."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
 
 
 # ---- media ----------------------------------------------------------------------------------
@@ -53,13 +40,6 @@ class BodyMesh:
     name: str
     faces: np.ndarray
     parents: np.ndarray | None = None
-
-
-def fitting_available() -> bool:
-    """True when core.fitting and core.body provide what "Fit" needs."""
-    fitting, body = _optional("core.fitting"), _optional("core.body")
-    return (fitting is not None and hasattr(fitting, "fit_frames")
-            and body is not None and hasattr(body, "load_body_model"))
 
 
 # ---- models (worker thread only) -----------------------------------------------------------
@@ -200,9 +180,6 @@ def fit_job(media_path: Path, observations: dict[int, Observation], indices: lis
     """
 
     def run(models: ModelCache, cancel: CancelToken) -> Iterator:
-        if not fitting_available():
-            raise StudioError("Body fitting is not available in this version yet; the keypoints "
-                              "and masks can still be detected (Detect frame / Detect all).")
         from core.fitting import FitConfig, fit_frames
         from core.perception.detect import detect_frames
 
@@ -283,12 +260,6 @@ def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
 
 
 # ---- video tracking (core.temporal) ---------------------------------------------------------
-def tracking_available() -> bool:
-    """True when core.temporal provides track_video."""
-    temporal = _optional("core.temporal")
-    return temporal is not None and hasattr(temporal, "track_video") and fitting_available()
-
-
 def track_config(quality: str, max_frames: int = 0):
     """core.temporal.TrackConfig for a fit quality ("fast" shrinks windows and iterations for
     quick previews and tests, "best" doubles the window iterations). max_frames: 0 = all."""
@@ -391,11 +362,6 @@ def track_job(media_path: Path, start: int, settings: FitSettings, known: set[in
 
 
 # ---- clothed surface (core.surface) ---------------------------------------------------------
-def surface_available() -> bool:
-    surface = _optional("core.surface")
-    return surface is not None and hasattr(surface, "reconstruct_surface") and fitting_available()
-
-
 #: Surface detail presets: depth mode pixels per grid cell, implicit mode cells on the long side.
 SURFACE_DETAIL = {"low": (4.0, 96), "medium": (2.0, 160), "high": (1.25, 224)}
 
@@ -464,11 +430,6 @@ def surface_job(media_path: Path, index: int, obs: Observation | None, fit: Fram
 
 
 # ---- per-subject avatar (core.subject) ------------------------------------------------------
-def subject_available() -> bool:
-    subject = _optional("core.subject")
-    return subject is not None and hasattr(subject, "make_avatar") and fitting_available()
-
-
 @dataclass
 class SubjectSettings:
     """frames: at most this many fitted frames, evenly spread, take part. iterations: optimizer
@@ -574,15 +535,18 @@ def write_textured_obj(path: Path, mesh, orientation: str = "upright") -> list[P
 
 
 def is_surface(item: object) -> bool:
-    surface = _optional("core.surface")
-    return surface is not None and isinstance(item, surface.SurfaceMesh)
+    from core.surface import SurfaceMesh
+
+    return isinstance(item, SurfaceMesh)
 
 
 def is_avatar(item: object) -> bool:
-    subject = _optional("core.subject")
-    return subject is not None and isinstance(item, subject.SubjectResult)
+    from core.subject import SubjectResult
+
+    return isinstance(item, SubjectResult)
 
 
 def is_avatar_preview(item: object) -> bool:
-    subject = _optional("core.subject")
-    return subject is not None and isinstance(item, subject.AvatarSnapshot)
+    from core.subject import AvatarSnapshot
+
+    return isinstance(item, AvatarSnapshot)
