@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "track": ("track", "temporally consistent body for every frame of a video"),
     "reconstruct": ("reconstruct", "clothed surface from single frames"),
     "optimize": ("optimize", "one clothed, textured avatar from a whole video"),
+    "occlusion": ("occlusion", "where in the image the body comes from: occlusion heat maps"),
     "demo": ("demo", "run the main job on the bundled sample and say where the outputs are"),
 }
 

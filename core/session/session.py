@@ -15,6 +15,7 @@ import numpy as np
 from core.types import FrameFit, Observation
 
 if TYPE_CHECKING:  # core.surface / core.subject import torch-heavy modules; only types here
+    from core.analysis.result import OcclusionResult
     from core.subject.result import SubjectResult
     from core.surface.mesh import SurfaceMesh
 
@@ -33,6 +34,8 @@ class Session:
         that frame (camera frame, metres, vertex colours).
     avatar: core.subject.SubjectResult, the subject's avatar optimized over many frames (or the
         best one so far when the optimization was cancelled), or None.
+    occlusion: frame index -> core.analysis.OcclusionResult, the occlusion sensitivity of that
+        frame with the fit of every patch.
     path: where the session was last saved or loaded from (None before the first save).
     dirty: True when something changed since the last save.
     """
@@ -44,6 +47,7 @@ class Session:
     faces: np.ndarray | None = None
     surfaces: dict[int, "SurfaceMesh"] = field(default_factory=dict)
     avatar: "SubjectResult | None" = None
+    occlusion: dict[int, "OcclusionResult"] = field(default_factory=dict)
     path: Path | None = None
     dirty: bool = False
 
@@ -67,6 +71,11 @@ class Session:
         self.avatar = avatar
         self.dirty = True
 
+    def add_occlusion(self, result: "OcclusionResult") -> None:
+        """Store (or replace) the occlusion analysis of frame ``result.index``."""
+        self.occlusion[int(result.index)] = result
+        self.dirty = True
+
     def frame_status(self) -> dict[int, str]:
         """Frame index -> timeline status: the fit status, or "observed" for detected frames."""
         status = {i: ("observed" if o.person else "no_person") for i, o in self.observations.items()}
@@ -76,4 +85,4 @@ class Session:
     @property
     def is_empty(self) -> bool:
         return (not self.observations and not self.fits and not self.surfaces
-                and self.avatar is None)
+                and self.avatar is None and not self.occlusion)

@@ -11,6 +11,7 @@ large per-frame item:
     landmarks/000012   (33, 3) float32 BlazePose points on the body, camera frame, metres
     topology/faces     (F, 3) int64 triangles of the body model (when a fit exists)
     surface/..., avatar/...  clothed surfaces and the avatar (see meshes.py)
+    occlusion/...      occlusion analyses with their per-patch fits (see occlusion.py)
 
 One file means one atomic write: the arrays go to a temporary file in the same folder, which is
 flushed, synced and then renamed over the old file (``os.replace``), so a crash or a full disk
@@ -30,6 +31,7 @@ import numpy as np
 from core.body.params import BodyParams
 from core.errors import StudioError
 from core.session.meshes import avatar_arrays, avatar_from, surface_arrays, surface_from
+from core.session.occlusion import occlusion_arrays, occlusion_from
 from core.session.session import Session
 from core.types import Camera, FrameFit, Observation
 
@@ -98,6 +100,11 @@ def save_session(session: Session, path: str | Path | None = None) -> Path:
     if session.avatar is not None:
         avatar, more = avatar_arrays(session.avatar)
         arrays.update(more)
+    occlusion = []
+    for index in sorted(session.occlusion):
+        rec, more = occlusion_arrays(session.occlusion[index], index)
+        occlusion.append(rec)
+        arrays.update(more)
     doc = {
         "format": "human-studio session",
         "version": FORMAT_VERSION,
@@ -108,6 +115,7 @@ def save_session(session: Session, path: str | Path | None = None) -> Path:
         "fits": fits,
         "surfaces": surfaces,
         "avatar": avatar,
+        "occlusion": occlusion,
     }
     arrays[_JSON_KEY] = np.frombuffer(json.dumps(doc).encode("utf-8"), np.uint8)
 
@@ -170,6 +178,8 @@ def load_session(path: str | Path) -> Session:
                 session.surfaces[surface.index] = surface
             if doc.get("avatar"):
                 session.avatar = avatar_from(doc["avatar"], z)
+            for rec in doc.get("occlusion", []):
+                session.occlusion[int(rec["index"])] = occlusion_from(rec, z)
     except SessionError:
         raise
     except FileNotFoundError:
