@@ -143,19 +143,44 @@ class AnnyBody(BodyModel):
         return self._weights
 
     # ---- evaluation --------------------------------------------------------------------------
-    def _pose_matrices(self, body_pose: torch.Tensor) -> torch.Tensor:
-        """(B, 104, 4, 4) Anny local-ref deltas; root and unposed bones stay identity."""
+    @property
+    def hand_rig(self):
+        """The finger rig (core.body.anny_hands.AnnyHandRig), built on first use."""
+        rig = getattr(self, "_hand_rig", None)
+        if rig is None:
+            from .anny_hands import AnnyHandRig
+
+            z = torch.zeros(1, 3, dtype=self.dtype, device=self.device)
+            shape = torch.as_tensor(self.mean_shape(), dtype=self.dtype, device=self.device)[None]
+            with torch.no_grad():
+                out = self.forward(z, torch.zeros(1, len(POSE_JOINTS), 3, dtype=self.dtype,
+                                                  device=self.device), shape, z)
+            rig = AnnyHandRig(self.joint_names, out.joints[0].cpu().numpy(),
+                              out.vertices[0].cpu().numpy(), self._weights.cpu().numpy())
+            self._hand_rig = rig
+        return rig
+
+    def _pose_matrices(self, body_pose: torch.Tensor,
+                       fingers: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 104, 4, 4) Anny local-ref deltas; root and unposed bones stay identity.
+        fingers: (B, 2, 5, 3) finger flexion angles (core.body.anny_hands), or None (rest)."""
         import roma
 
-        b = body_pose.shape[0]
-        aa_anny = body_pose @ self._C  # canonical-axis rotation vectors -> Anny axes
+        b = body_pose.shape[0] if fingers is None else max(body_pose.shape[0], fingers.shape[0])
+        rot = roma.rotvec_to_rotmat(body_pose @ self._C).expand(b, -1, -1, -1)  # canonical -> Anny axes
+        idx = self._pose_idx
+        if fingers is not None:
+            rig = self.hand_rig
+            c = self._C.to(fingers.dtype)
+            frot = c.T @ rig.rotations(fingers) @ c    # canonical-axis rotations -> Anny axes
+            rot = torch.cat([rot, frot.expand(b, -1, -1, -1)], 1)
+            idx = torch.cat([idx, torch.as_tensor(rig.bone_ids.reshape(-1), device=self.device)])
+        n = len(idx)
         pose = torch.eye(4, dtype=self.dtype, device=self.device).repeat(b, self.num_joints, 1, 1)
-        rot = roma.rotvec_to_rotmat(aa_anny)
-        pose = pose.index_put((torch.arange(b, device=self.device)[:, None].expand(-1, len(POSE_JOINTS)),
-                               self._pose_idx[None].expand(b, -1)),
-                              torch.cat([torch.cat([rot, rot.new_zeros(b, len(POSE_JOINTS), 3, 1)], -1),
-                                         pose[:, :len(POSE_JOINTS), 3:]], -2))
-        return pose
+        block = torch.cat([torch.cat([rot, rot.new_zeros(b, n, 3, 1)], -1),
+                           pose[:, :n, 3:]], -2)
+        return pose.index_put((torch.arange(b, device=self.device)[:, None].expand(-1, n),
+                               idx[None].expand(b, -1)), block)
 
     def forward(self, global_orient, body_pose, shape, transl, *, vertex_ids=None,
                 vertex_offsets=None, extras=None) -> BodyOutput:
@@ -164,8 +189,9 @@ class AnnyBody(BodyModel):
 
         b = max(global_orient.shape[0], body_pose.shape[0], shape.shape[0], transl.shape[0])
         m = self.model
-        pose_in, pheno, local, face = m.get_tensor_inputs(self._pose_matrices(body_pose), shape,
-                                                           None, None)
+        fingers = None if extras is None else extras.get("fingers")
+        pose_in, pheno, local, face = m.get_tensor_inputs(self._pose_matrices(body_pose, fingers),
+                                                           shape, None, None)
         coeffs = m._get_phenotype_blendshape_coefficients(pheno, local, face)
         rest = m.get_rest_model(coeffs)
         transforms, bone_poses = m.get_bone_transforms(pose_in, rest["rest_bone_poses"])

@@ -52,6 +52,13 @@ class LossWeights:
     shape_prior: BodyModel.shape_prior (0 at the mean shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
         body's own torso (an arm never folds through the chest).
+    facing: hinge on the face looking the wrong way: towards the camera in a back view (the head
+        was looked at and showed no face), away from it when a face was found
+        (core.fitting.face_term).
+    face: the head's orientation against the face mesh's eye and mouth corners (1 - cosine per
+        axis of the face frame), when a face was found.
+    hands: each found hand's palm frame (wrist, knuckles) against the body's (1 - cosine per
+        axis), which turns the wrists (core.fitting.hands).
     """
 
     keypoints: float = 1.0
@@ -61,6 +68,9 @@ class LossWeights:
     pose_l2: float = 0.005
     shape_prior: float = 0.01
     interpenetration: float = 50.0
+    facing: float = 20.0
+    face: float = 2.0
+    hands: float = 1.0
 
 
 @dataclass

@@ -29,6 +29,9 @@ from core.body.base import BodyModel
 from core.body.params import BodyParams
 from core.fitting import heuristic_init as hinit
 from core.fitting.config import FitConfig
+from core.fitting.face_term import face_loss, facing_penalty, observed_face_axes
+from core.fitting.hands import (BLAZEPOSE_HAND, finger_pose, hand_loss, observed_hand_axes,
+                                refine_hand_keypoints)
 from core.fitting.frozen_shape_rig import FrozenShapeRig
 from core.fitting.losses import (DIRECTION_BONES, TORSO_BONES, bone_weights, direction_loss,
                                  interpenetration_loss, keypoint_loss, project)
@@ -50,6 +53,9 @@ class _Problem:
     person_scale: float         # person height in pixels / 500
     camera: Camera
     silhouette: SilhouetteTerm | None
+    facing: str = "unknown"     # the face cue: "front", "back" or "unknown"
+    face_axes: torch.Tensor | None = None   # (3, 3) observed face frame, camera axes
+    hand_axes: dict | None = None           # {"left"/"right": (3, 3) palm frame, camera axes}
 
 
 def _cosine(step: int, total: int) -> float:
@@ -107,9 +113,13 @@ class _Shape:
 def _problem(observation: Observation, camera: Camera, body: BodyModel,
              config: FitConfig) -> _Problem:
     dev, dt = body.device, body.dtype
-    kp = observation.keypoints2d.astype(np.float32)
+    kp = refine_hand_keypoints(observation.keypoints2d, observation)
     conf = np.clip(kp[:, 2], 0.0, 1.0)
-    w2d = conf * body.landmark_weights
+    reliability = np.array(body.landmark_weights, np.float32)
+    for side, points in (("left", observation.left_hand), ("right", observation.right_hand)):
+        if points is not None:      # the hand model's knuckles sit exactly on the body's
+            reliability[list(BLAZEPOSE_HAND[side][1:])] = 1.0
+    w2d = conf * reliability
     w3d = torch.zeros(len(DIRECTION_BONES), dtype=dt, device=dev)
     lm3d = None
     if hinit.has_landmarks3d(observation):
@@ -121,7 +131,9 @@ def _problem(observation: Observation, camera: Camera, body: BodyModel,
         sil = SilhouetteTerm(observation.mask, camera, scale, config.silhouette_sampling, dev)
         sil = None if sil.empty else sil
     return _Problem(torch.as_tensor(kp[:, :2], dtype=dt, device=dev),
-                    torch.as_tensor(w2d, dtype=dt, device=dev), lm3d, w3d, scale, camera, sil)
+                    torch.as_tensor(w2d, dtype=dt, device=dev), lm3d, w3d, scale, camera, sil,
+                    observation.facing, observed_face_axes(observation, dt, dev),
+                    observed_hand_axes(observation, dt, dev))
 
 
 def _keypoints(prob: _Problem, landmarks: torch.Tensor, config: FitConfig) -> torch.Tensor:
@@ -206,6 +218,7 @@ def _rigid(prob: _Problem, body: BodyModel, rots: np.ndarray, poses: np.ndarray,
         rot = r0 @ _rotmat(delta)
         pts = local @ rot.transpose(1, 2) + (tn * depth)[:, None]
         e = config.weights.keypoints * _keypoints(prob, pts, config)
+        e = e + config.weights.facing * facing_penalty(pts, prob.facing)
         if prob.lm3d is not None:  # torso only: the limbs of the guesses are judged in 2D
             e = e + config.weights.landmarks3d * direction_loss(pts, prob.lm3d, w_torso,
                                                                 align=False, bones=TORSO_BONES)
@@ -277,6 +290,11 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         if prob.lm3d is not None and wts.landmarks3d > 0:
             e = e + wts.landmarks3d * direction_loss(landmarks, prob.lm3d, prob.w3d, align=True)
         e = e + wts.interpenetration * interpenetration_loss(landmarks)
+        e = e + wts.facing * facing_penalty(landmarks, prob.facing)
+        if prob.face_axes is not None and wts.face > 0:
+            e = e + wts.face * face_loss(landmarks, prob.face_axes)
+        if prob.hand_axes and wts.hands > 0:
+            e = e + wts.hands * hand_loss(landmarks, prob.hand_axes)
         e.sum().backward()
         opt.step()
     with torch.no_grad():
@@ -313,18 +331,31 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
     if not observation.person or seen < 4:
         return FrameFit(index=observation.index, status="no_person", camera=camera)
     steps = config.steps()
-    prob = _problem(observation, camera, body, config)
-    rots, poses, shapes = _hypotheses(observation, camera, body, config, init)
-    r, transl, energy = _rigid(prob, body, rots, poses, shapes, observation, config, steps.rigid,
-                               None if init is None else init.transl)
-    best = int(torch.argmin(energy))
+    # A back view may come with the detector's left/right labels of a front view: then both
+    # labellings are tried and the keypoints decide (the facing term keeps the body turned away).
+    labellings = [observation]
+    if observation.facing == "back" and init is None:
+        labellings.append(observation.flipped())
+    best_e = None
+    for obs_k in labellings:
+        prob_k = _problem(obs_k, camera, body, config)
+        rots, poses, shapes = _hypotheses(obs_k, camera, body, config, init)
+        r, transl, energy = _rigid(prob_k, body, rots, poses, shapes, obs_k, config, steps.rigid,
+                                   None if init is None else init.transl)
+        k = int(torch.argmin(energy))
+        if best_e is None or float(energy[k]) < best_e:
+            best_e, prob, observation = float(energy[k]), prob_k, obs_k
+            pick = (r[k], poses[k], shapes[k], transl[k])
     t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
-    state = _State(r[best], t(poses[best]), t(shapes[best]), transl[best])
+    state = _State(pick[0], t(pick[1]), t(pick[2]), pick[3])
     state = _refine(prob, body, state, config, steps.pose, full=False)
     state = _refine(prob, body, state, config, steps.body, full=True)
     params = BodyParams(body.name, roma.rotmat_to_rotvec(state.rot).cpu().numpy(),
                         state.pose.cpu().numpy(), state.shape.cpu().numpy(),
                         state.transl.cpu().numpy())
+    fingers = finger_pose(observation, body)
+    if fingers is not None:
+        params.extras["fingers"] = fingers
     vertices, joints, landmarks = body.evaluate(params)
     fit = FrameFit(index=observation.index,
                    status="fitted" if seen >= config.min_keypoints else "low_confidence",

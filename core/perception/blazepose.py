@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from core.errors import MissingAssetError, StudioError
+from core.perception.cues import CueConfig, CueDetector
 from core.types import NUM_KEYPOINTS, Frame, Observation
 
 #: Longer side, in pixels, of the image handed to MediaPipe.
@@ -56,10 +57,13 @@ class PoseDetector:
         tracks across consecutive frames (smoothed landmarks and mask) and starts over by itself
         when ``frame.index`` is not the previous index + 1 or the frame size changes.
     model_complexity: 0 (lite), 1 (full, default) or 2 (heavy — not shipped in the wheel).
+    cues: face and hand cues (core.perception.cues.CueConfig; default: both on), or None for
+        the pose alone.
     """
 
     def __init__(self, mode: str = "image", model_complexity: int = 1,
-                 max_side: int = DEFAULT_MAX_SIDE, min_detection_confidence: float = 0.5) -> None:
+                 max_side: int = DEFAULT_MAX_SIDE, min_detection_confidence: float = 0.5,
+                 cues: "CueConfig | None | str" = "default") -> None:
         if mode not in ("image", "video"):
             raise ValueError("mode must be 'image' or 'video'")
         if model_complexity not in (0, 1, 2):
@@ -72,6 +76,10 @@ class PoseDetector:
         self._mp_pose = _load_mediapipe_pose()
         self._pose = None
         self._last: tuple[int, int, int] | None = None  # (index, width, height) of the last frame
+        if isinstance(cues, str):
+            cues = CueConfig()
+        self._cues = None if cues is None or not (cues.face or cues.hands) else \
+            CueDetector(mode, cues)
 
     def _new_graph(self):
         video = self.mode == "video"
@@ -93,6 +101,8 @@ class PoseDetector:
             self._pose.close()
         self._pose = None
         self._last = None
+        if self._cues is not None:
+            self._cues.reset()
 
     def detect(self, frame: Frame) -> Observation:
         """Observation of the person in ``frame`` (image (H, W, 3) uint8 RGB)."""
@@ -128,9 +138,10 @@ class PoseDetector:
             if mask.shape != (h, w):
                 mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
             mask = np.clip(mask, 0.0, 1.0)
-        return Observation(index=frame.index, width=w, height=h, person=True, keypoints2d=kp,
-                           landmarks3d=world, mask=mask, bbox=person_bbox(kp, mask, w, h),
-                           source="blazepose")
+        obs = Observation(index=frame.index, width=w, height=h, person=True, keypoints2d=kp,
+                          landmarks3d=world, mask=mask, bbox=person_bbox(kp, mask, w, h),
+                          source="blazepose")
+        return obs if self._cues is None else self._cues.detect(image, obs)
 
     def close(self) -> None:
         self.reset()
