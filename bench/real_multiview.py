@@ -1,0 +1,471 @@
+"""Real multi-view body benchmark: each view fitted alone, against the triangulated other views.
+
+    .venv/bin/python bench/real_multiview.py [--quick] [--datasets pose2sim_single,...]
+        [--views cam01,cam03] [--frames 0:100:5] [--no-sequence] [--readme]
+
+For every calibrated capture in ../shared/realdata (core.evaluation.datasets):
+1. BlazePose in every view, as the app detects (core.perception.detect_frames; tracking mode for
+   videos), cached in bench/_out/real_multiview/ so reruns only refit.
+2. The 3D reference: robust triangulation of all views (core.evaluation.multiview.triangulate:
+   the views that see the person, each view's left/right labelling, per-point inliers), with its
+   own quality: reprojection error in px per view, with and without the lens distortion.
+3. Every view alone, as a user would fit it: the studio's camera (the FrameSource's, no
+   calibration) and, in a second row, the calibrated pinhole intrinsics; single-frame
+   (core.fitting.fit_observation, default FitConfig, with the mask) and sequence
+   (core.temporal.fit_sequence, default SequenceConfig, over every frame of the view). Compared in
+   the view's camera frame with the reference carried into it, next to BlazePose's raw world
+   landmarks (Observation.landmarks3d) of the same frames: PA-MPJPE and root-aligned MPJPE over
+   the 12 limb joints of the fitted body's BlazePose points (FrameFit.landmarks, fits.json's
+   landmarks3d), head-yaw errors and front/back flips (yaw off by > 45 deg) per view, knee-flexion,
+   stoop (trunk vs legs) and trunk-tilt (vs gravity) errors, acceleration error of sequences.
+A frame of a view is measured when the reference has all 12 limb joints and the view's detection
+is of the reference person (a view that tracks someone else, e.g. cam01's background person, is
+counted apart as "other person").
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.evaluation import metrics3d as m3  # noqa: E402
+from core.evaluation.datasets import CAPTURES, Capture, load_capture  # noqa: E402
+from core.evaluation.detections import CaptureDetections, detect_capture  # noqa: E402
+from core.evaluation.multiview import (Triangulation, TriangulationConfig, project,  # noqa: E402
+                                       smooth_in_time, triangulate_sequence)
+
+CACHE = ROOT / "bench" / "_out" / "real_multiview"
+README = ROOT / "bench" / "README.md"
+SECTION = "## Real multi-view body"
+
+#: A view's detection is of another person when its keypoints lie, in the median, farther than
+#: this fraction of the reference person's projected size from the reference's projection.
+OTHER_PERSON = 0.25
+#: Acceleration errors are measured against the reference smoothed in time with a Gaussian of
+#: this many frames (25 ms at 60 fps): the triangulated points jitter by a few centimetres from
+#: frame to frame, which second differences amplify.
+REF_SIGMA_FRAMES = 1.5
+
+BLAZEPOSE = "BlazePose 3D landmarks"
+FIT_SINGLE = "fit, single-frame"
+FIT_SEQUENCE = "fit, sequence"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- reference ------------------------------------------------------------------------------
+@dataclass
+class Reference:
+    """The triangulated person of every frame, and which view frames are measurable."""
+
+    tris: list[Triangulation]
+    measured: np.ndarray          # (V, T) bool: reference complete and the view sees this person
+    other: np.ndarray             # (V, T) bool: the view's detection is of someone else
+    missed: np.ndarray            # (V, T) bool: the view detected nobody
+    flipped: np.ndarray           # (V, T) bool: the view's labels were swapped to agree
+    smooth: np.ndarray            # (T, 33, 3) world points smoothed in time (acceleration)
+    quality: list[str] = field(default_factory=list)
+
+
+def build_reference(capture: Capture, dets: CaptureDetections, frames: int) -> Reference:
+    kp = np.stack([dets.keypoints(f) for f in range(frames)])          # (T, V, 33, 3)
+    V = len(capture.views)
+    t0 = time.perf_counter()
+    tris = triangulate_sequence(capture.views, kp, TriangulationConfig(), capture.up)
+    t_tri = time.perf_counter() - t0
+    plain = triangulate_sequence(capture.views, kp, TriangulationConfig(undistort=False),
+                                 capture.up)
+    measured = np.zeros((V, frames), bool)
+    other, missed, flipped = (np.zeros((V, frames), bool) for _ in range(3))
+    for f, tri in enumerate(tris):
+        complete = bool(tri.valid[list(m3.LIMB_JOINTS)].all())
+        for v, view in enumerate(capture.views):
+            missed[v, f] = (kp[f, v, :, 2] >= 0.3).sum() < 4
+            flipped[v, f] = tri.flipped[v]
+            if missed[v, f] or not complete:
+                continue
+            size = float(np.ptp(project(view, tri.points[tri.valid]), axis=0).max())
+            far = float(np.nanmedian(tri.errors[:, v])) > OTHER_PERSON * size
+            other[v, f] = far and not tri.views[v]
+            measured[v, f] = not other[v, f]
+    pts = np.stack([t.points for t in tris])
+    ref = Reference(tris, measured, other, missed, flipped, smooth_in_time(pts, REF_SIGMA_FRAMES))
+    ref.quality = reference_quality(capture, tris, plain, ref, t_tri / max(frames, 1))
+    return ref
+
+
+def _err_stats(tris: list[Triangulation], v: int, inliers_only: bool) -> tuple[float, float, int]:
+    e = []
+    for t in tris:
+        if not t.views[v]:
+            continue
+        col = t.errors[:, v]
+        keep = np.isfinite(col) & (t.inliers[:, v] if inliers_only else t.valid)
+        e.append(col[keep])
+    e = np.concatenate(e) if e else np.zeros(0)
+    if not e.size:
+        return float("nan"), float("nan"), 0
+    return float(np.median(e)), float(np.percentile(e, 90)), int(e.size)
+
+
+def reference_quality(capture: Capture, tris, plain, ref: Reference, sec_per_frame: float
+                      ) -> list[str]:
+    T = len(tris)
+    lines = [f"Reference ({capture.name}): {sum(t.valid[list(m3.LIMB_JOINTS)].all() for t in tris)}"
+             f"/{T} frames with all 12 limb joints; "
+             f"{sum(t.ambiguous for t in tris)} frames where two sets of views saw different "
+             f"people (the one nearer the previous frame's root kept); "
+             f"{1000 * sec_per_frame:.0f} ms/frame to triangulate.", "",
+             "| view | frames seeing the person | labels swapped | other person | no person | "
+             "inlier points/frame | reproj. px median (p90), inliers | median, all points | "
+             "median, distortion ignored |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for v, view in enumerate(capture.views):
+        seeing = sum(bool(t.views[v]) for t in tris)
+        inl = np.mean([t.inliers[:, v].sum() for t in tris if t.views[v]]) if seeing else 0.0
+        med, p90, _ = _err_stats(tris, v, True)
+        med_all, _, _ = _err_stats(tris, v, False)
+        med_plain, _, _ = _err_stats(plain, v, False)
+        lines.append(f"| {view.name} | {seeing}/{T} | {int(ref.flipped[v].sum())} | "
+                     f"{int(ref.other[v].sum())} | {int(ref.missed[v].sum())} | {inl:.1f} | "
+                     f"{med:.1f} ({p90:.1f}) | {med_all:.1f} | {med_plain:.1f} |")
+    return lines
+
+
+def face_cue(capture: Capture, dets: CaptureDetections, ref: Reference, views: list[int]
+             ) -> list[str]:
+    """Per view: what perception's face cue (Observation.facing) says against the reference's
+    facing (the head's forward direction within 70 degrees of the camera: front; of the opposite
+    direction: back; else side, not judged)."""
+    lines = ["Face cue (Observation.facing: front = face found, back = head seen without a face) "
+             "against the reference's facing, frames:", "",
+             "| view | reference front: cue front / back / unknown | reference back: cue front / "
+             "back / unknown | side |", "|---|---:|---:|---:|"]
+    cos = math.cos(math.radians(70.0))
+    for v in views:
+        view = capture.views[v]
+        up = view.direction_to_camera(capture.up)
+        counts = {"front": [0, 0, 0], "back": [0, 0, 0], "side": 0}
+        for f in range(len(ref.tris)):
+            if not ref.measured[v, f]:
+                continue
+            r = view.to_camera(ref.tris[f].points)
+            fwd = m3.head_forward(r, up)
+            to_cam = -r[0] / max(np.linalg.norm(r[0]), 1e-9)
+            c = float(fwd @ to_cam)
+            if not math.isfinite(c):
+                continue
+            truth = "front" if c > cos else "back" if c < -cos else "side"
+            if truth == "side":
+                counts["side"] += 1
+                continue
+            cue = getattr(dets.observation(v, f, mask=False), "facing", "unknown")
+            counts[truth][("front", "back").index(cue) if cue in ("front", "back") else 2] += 1
+        fr, bk = counts["front"], counts["back"]
+        lines.append(f"| {view.name} | {fr[0]} / {fr[1]} / {fr[2]} | {bk[0]} / {bk[1]} / {bk[2]} | "
+                     f"{counts['side']} |")
+    return lines
+
+
+# ---- predictions ----------------------------------------------------------------------------
+@dataclass
+class Row:
+    """One method x camera assumption x single/sequence: per view, per frame predictions."""
+
+    method: str
+    camera: str
+    mode: str
+    pred: dict[int, dict[int, np.ndarray]] = field(default_factory=dict)   # view -> frame -> (33,3)
+    seconds: float = 0.0
+    fits: int = 0
+
+
+def _landmarks(fit) -> np.ndarray | None:
+    lm = getattr(fit, "landmarks", None)
+    return None if lm is None or fit.params is None else np.asarray(lm, np.float64)
+
+
+def run_single(row: Row, dets: CaptureDetections, v: int, frames: list[int], camera, body,
+               config) -> None:
+    from core.fitting import fit_observation
+
+    out = row.pred.setdefault(v, {})
+    for f in frames:
+        obs = dets.observation(v, f, mask=True)
+        t = time.perf_counter()
+        fit = fit_observation(obs, camera, body, config)
+        row.seconds += time.perf_counter() - t
+        row.fits += 1
+        lm = _landmarks(fit)
+        if lm is not None:
+            out[f] = lm
+
+
+def run_sequence(row: Row, dets: CaptureDetections, v: int, frames: list[int], camera, body,
+                 fps: float) -> None:
+    from core.progress import drive
+    from core.temporal import SequenceConfig, fit_sequence
+
+    config = SequenceConfig()
+    use_masks = config.silhouette.weight > 0 and config.silhouette.steps > 0
+    obs = [dets.observation(v, f, mask=use_masks) for f in frames]
+    fits: list = []
+    t = time.perf_counter()
+    drive(fit_sequence(iter(obs), camera, body, config, fps=fps or 30.0, total=len(obs)),
+          on_item=fits.append)
+    row.seconds += time.perf_counter() - t
+    row.fits += len(obs)
+    out = row.pred.setdefault(v, {})
+    for fit in fits:
+        lm = _landmarks(fit)
+        if lm is not None:
+            out[int(fit.index)] = lm
+
+
+def run_blazepose(row: Row, dets: CaptureDetections, v: int, frames: list[int]) -> None:
+    out = row.pred.setdefault(v, {})
+    for f in frames:
+        obs = dets.observation(v, f, mask=False)
+        if obs.person and np.any(obs.landmarks3d):
+            out[f] = np.asarray(obs.landmarks3d, np.float64)
+
+
+# ---- scoring --------------------------------------------------------------------------------
+@dataclass
+class Score:
+    pa: list[float] = field(default_factory=list)
+    mpjpe: list[float] = field(default_factory=list)
+    knee: list[float] = field(default_factory=list)
+    stoop: list[float] = field(default_factory=list)
+    tilt: list[float] = field(default_factory=list)
+    yaw: list[float] = field(default_factory=list)
+    flips: dict[str, list[int]] = field(default_factory=dict)   # view -> [flips, judged frames]
+    view_pa: dict[int, list[float]] = field(default_factory=dict)
+    accel: list[float] = field(default_factory=list)
+    lost: int = 0                                                # measured frames without a fit
+
+
+def _mean(x: list[float]) -> float:
+    a = np.asarray(x, np.float64)
+    a = a[np.isfinite(a)]
+    return float(a.mean()) if a.size else float("nan")
+
+
+def score(row: Row, capture: Capture, ref: Reference, frames_by_view: dict[int, list[int]]
+          ) -> Score:
+    s = Score()
+    for v, frames in frames_by_view.items():
+        view = capture.views[v]
+        up = view.direction_to_camera(capture.up)
+        preds = row.pred.get(v, {})
+        flips = s.flips.setdefault(view.name, [0, 0])
+        for f in frames:
+            if not ref.measured[v, f]:
+                continue
+            if f not in preds:
+                s.lost += 1
+                continue
+            r = view.to_camera(ref.tris[f].points)
+            e = m3.pose_errors(preds[f], r, up)
+            s.pa.append(e.pa_mpjpe)
+            s.view_pa.setdefault(v, []).append(e.pa_mpjpe)
+            s.mpjpe.append(e.mpjpe)
+            s.knee.append(e.knee)
+            s.stoop.append(e.stoop)
+            s.tilt.append(e.tilt)
+            if math.isfinite(e.yaw):
+                s.yaw.append(e.yaw)
+                flips[0] += int(e.flip)
+                flips[1] += 1
+        if row.mode == "sequence" and len(frames) >= 3:
+            P = np.full((len(frames), 33, 3), np.nan)
+            R = np.full((len(frames), 33, 3), np.nan)
+            for i, f in enumerate(frames):
+                if ref.measured[v, f] and f in preds:
+                    P[i] = preds[f]
+                    R[i] = view.to_camera(ref.smooth[f])
+            s.accel.append(1000.0 * m3.acceleration_error(P, R))
+    return s
+
+
+def reference_accel(ref: Reference, frames: list[int]) -> tuple[float, float]:
+    """The reference's own mean acceleration (mm/frame^2), raw and smoothed: the raw one is
+    mostly triangulation jitter."""
+    keep = [f for f in frames if bool(ref.tris[f].valid[list(m3.LIMB_JOINTS)].all())]
+    R = np.full((len(frames), 33, 3), np.nan)
+    S = np.full((len(frames), 33, 3), np.nan)
+    for i, f in enumerate(frames):
+        if f in keep:
+            R[i], S[i] = ref.tris[f].points, ref.smooth[f]
+    return 1000.0 * m3.acceleration(R), 1000.0 * m3.acceleration(S)
+
+
+# ---- main -----------------------------------------------------------------------------------
+def parse_frames(spec: str, total: int) -> list[int]:
+    """'all', 'a:b:c' (a Python slice) or a comma list of frame indices."""
+    if spec in ("", "all"):
+        return list(range(total))
+    if ":" in spec:
+        parts = [int(p) if p else None for p in spec.split(":")]
+        return list(range(total))[slice(*parts)]
+    return [int(x) for x in spec.split(",") if 0 <= int(x) < total]
+
+
+def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]:
+    from core.fitting import FitConfig
+
+    capture = load_capture(name)
+    t = time.perf_counter()
+    dets = detect_capture(capture, CACHE, log)
+    log(f"{name}: detections ready in {time.perf_counter() - t:.0f} s")
+    T = min(capture.frames, min(len(v.records) for v in dets.views))
+    ref = build_reference(capture, dets, T)
+    views = [capture.view_index(n) for n in args.views.split(",")] if args.views else \
+        list(range(len(capture.views)))
+    views = [v for v in views if v < len(capture.views)]
+    single = parse_frames(args.frames or ("0:100:10" if args.quick else "0:100:5"), T)
+    every = list(range(T))
+    sequence = not (args.no_sequence or capture.photos)
+
+    rows: list[tuple[Row, dict[int, list[int]]]] = []
+    cams = ["studio"] if args.quick else ["studio", "calibrated"]
+    bp = Row(BLAZEPOSE, "-", "per frame")
+    for v in views:
+        run_blazepose(bp, dets, v, every)
+    rows.append((bp, {v: single for v in views}))
+    config = FitConfig()
+    for cam in cams:
+        row = Row(FIT_SINGLE, cam, "single")
+        for v in views:
+            camera = dets.studio_camera(v) if cam == "studio" else capture.views[v].camera()
+            log(f"{name}/{capture.views[v].name}: single-frame fits, {cam} camera, "
+                f"{len(single)} frames")
+            run_single(row, dets, v, single, camera, body, config)
+        rows.append((row, {v: single for v in views}))
+    if sequence:
+        bps = Row(BLAZEPOSE, "-", "sequence")
+        bps.pred = bp.pred
+        rows.append((bps, {v: every for v in views}))
+        for cam in ["studio", "calibrated"]:
+            row = Row(FIT_SEQUENCE, cam, "sequence")
+            for v in views:
+                camera = dets.studio_camera(v) if cam == "studio" else capture.views[v].camera()
+                log(f"{name}/{capture.views[v].name}: sequence fit, {cam} camera, {T} frames")
+                run_sequence(row, dets, v, every, camera, body, capture.fps)
+            rows.append((row, {v: every for v in views}))
+    scored = [(row, score(row, capture, ref, fr)) for row, fr in rows]
+    lines = [f"### {capture.title}", "", f"Licence: {capture.licence}. Views "
+             f"{', '.join(capture.views[v].name for v in views)}; single-frame rows on frames "
+             f"{_frames_text(single)}, sequence rows on all {T} frames.", ""]
+    lines += ref.quality + [""] + face_cue(capture, dets, ref, views) + [""]
+    if sequence:
+        raw, smooth = reference_accel(ref, every)
+        lines.append(f"Acceleration errors are against the reference smoothed in time (Gaussian, "
+                     f"sigma {REF_SIGMA_FRAMES} frames): its own mean limb-joint acceleration is "
+                     f"{smooth:.1f} mm/frame² (root-aligned; {raw:.1f} unsmoothed, which is "
+                     "mostly triangulation jitter).")
+        lines.append("")
+    lines += table(scored, capture, views)
+    return lines, scored
+
+
+def _frames_text(frames: list[int]) -> str:
+    if len(frames) > 3 and len(set(np.diff(frames))) == 1:
+        return f"{frames[0]}..{frames[-1]} every {frames[1] - frames[0]} ({len(frames)})"
+    return ",".join(map(str, frames))
+
+
+def table(scored: list[tuple[Row, Score]], capture: Capture, views: list[int]) -> list[str]:
+    base = {}
+    for row, s in scored:
+        if row.method == BLAZEPOSE:
+            base[row.mode] = _mean(s.pa)
+    lines = ["| method | camera | frames | PA-MPJPE mm | × BlazePose | MPJPE mm (root) | "
+             "flips | head yaw ° | knee ° | stoop ° | trunk tilt ° | accel mm/f² | s/frame |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row, s in scored:
+        key = "sequence" if row.mode == "sequence" else "per frame"
+        ratio = _mean(s.pa) / base.get(key, float("nan"))
+        flips = sum(x[0] for x in s.flips.values())
+        judged = sum(x[1] for x in s.flips.values())
+        accel = f"{_mean(s.accel):.1f}" if s.accel else "-"
+        sec = f"{row.seconds / row.fits:.2f}" if row.fits else "-"
+        lost = f" ({s.lost} unfitted)" if s.lost else ""
+        lines.append(f"| {row.method} | {row.camera} | {row.mode} | {_mean(s.pa):.1f} | "
+                     f"{ratio:.2f} | {_mean(s.mpjpe):.1f} | {flips}/{judged}{lost} | "
+                     f"{_mean(s.yaw):.1f} | {_mean(s.knee):.1f} | {_mean(s.stoop):.1f} | "
+                     f"{_mean(s.tilt):.1f} | {accel} | {sec} |")
+    names = [capture.views[v].name for v in views]
+    lines += ["", "Front/back flips per view (flipped frames / frames judged), PA-MPJPE mm per "
+              "view:", "", "| method | camera | frames | " + " | ".join(names) + " |",
+              "|---|---|---|" + "---:|" * len(names)]
+    for row, s in scored:
+        cells = []
+        for v, n in zip(views, names):
+            fl = s.flips.get(n, [0, 0])
+            pa = _mean(s.view_pa.get(v, []))
+            cells.append(f"{fl[0]}/{fl[1]}, {pa:.0f}")
+        lines.append(f"| {row.method} | {row.camera} | {row.mode} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def write_readme(text: str, command: str) -> None:
+    body = README.read_text() if README.exists() else "# Benchmarks\n"
+    if SECTION in body:
+        start = body.index(SECTION)
+        nxt = body.find("\n## ", start + len(SECTION))
+        body = body[:start].rstrip() + "\n" + (body[nxt:] if nxt >= 0 else "")
+    body = body.rstrip() + f"\n\n{SECTION}\n\n`{command}`\n\n" + text.rstrip() + "\n"
+    README.write_text(body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="single-frame fits on every 10th frame (not every 5th) with the studio "
+                         "camera only; Demo_SinglePerson only unless --datasets says otherwise")
+    ap.add_argument("--datasets", default="",
+                    help=f"comma list of {', '.join(CAPTURES)} (default: all; --quick: "
+                         "pose2sim_single)")
+    ap.add_argument("--views", default="", help="comma list of view names (default: all)")
+    ap.add_argument("--frames", default="",
+                    help="frames of the single-frame rows: 'all', 'a:b:c' or a comma list "
+                         "(default 0:100:5; --quick 0:100:10)")
+    ap.add_argument("--no-sequence", action="store_true", help="skip the sequence rows")
+    ap.add_argument("--readme", action="store_true",
+                    help=f"rewrite the '{SECTION[3:]}' section of bench/README.md")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    from core.body import load_body_model
+
+    body = load_body_model("anny")
+    names = args.datasets.split(",") if args.datasets else \
+        (["pose2sim_single"] if args.quick else list(CAPTURES))
+    t0 = time.perf_counter()
+    out: list[str] = []
+    for name in names:
+        lines, _ = evaluate(name, args, body)
+        out += lines + [""]
+        print("\n".join(lines) + "\n", flush=True)
+    out.append(f"Whole run {time.perf_counter() - t0:.0f} s (detections from the cache where "
+               "current).")
+    print(out[-1])
+    if args.readme:
+        cmd = ".venv/bin/python bench/real_multiview.py " + " ".join(
+            a for a in (argv if argv is not None else sys.argv[1:]))
+        write_readme("\n".join(out), cmd.strip())
+
+
+if __name__ == "__main__":
+    main()
