@@ -385,13 +385,15 @@ def triangulate(views: list[CalibratedView], keypoints: np.ndarray,
         return Triangulation.empty(V)
     most = max(c[0] for c in candidates)
     top = [c for c in candidates if c[0] == most]
-    # Different people: roots farther apart than half a metre.
     best = min(top, key=lambda c: c[1])
-    others = [c for c in top if np.all(np.isfinite(c[5])) and np.all(np.isfinite(best[5]))
-              and np.linalg.norm(c[5] - best[5]) > 0.5]
-    ambiguous = bool(others)
+    # Another person: a root farther than half a metre from the best one's. Then the person
+    # nearest the target wins, and among that person's candidates the most consistent one.
+    far = lambda c, d: not (np.all(np.isfinite(c[5])) and np.all(np.isfinite(d[5]))  # noqa: E731
+                            and np.linalg.norm(c[5] - d[5]) <= 0.5)
+    ambiguous = any(far(c, best) for c in top)
     if ambiguous:
-        best = min(top, key=lambda c: (c[2], c[1]))
+        nearest = min(top, key=lambda c: c[2])
+        best = min((c for c in top if not far(c, nearest)), key=lambda c: c[1])
     members, labels = best[3], best[4]
 
     # Per keypoint: RANSAC over pairs of member views, then a weighted DLT over the inliers.
