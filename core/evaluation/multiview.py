@@ -294,16 +294,19 @@ class _Frame:
             tau.append(max(config.min_inlier_px, config.inlier_fraction * size))
         self.tau = np.asarray(tau)                                      # (V,)
 
-    def errors(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """(33, V) reprojection errors of world points X (33, 3) against each view's keypoints
-        in the labelling ``labels`` (V,) {0, 1}; nan where unusable or X is nan."""
-        V = len(self.views)
-        err = np.full((NUM_KEYPOINTS, V), np.nan)
+    def errors_both(self, X: np.ndarray) -> np.ndarray:
+        """(V, 2, 33) reprojection errors in pixels of world points X (33, 3) against each view's
+        keypoints as labelled (0) and swapped (1); nan where unusable or X is nan."""
+        err = np.full((len(self.views), 2, NUM_KEYPOINTS), np.nan)
         for i, v in enumerate(self.views):
             px = project(v, X, self.config.undistort)
-            d = np.linalg.norm(px - self.kp[i, labels[i], :, :2], axis=1)
-            err[:, i] = np.where(self.usable[i, labels[i]], d, np.nan)
+            d = np.linalg.norm(px[None] - self.kp[i, :, :, :2], axis=-1)
+            err[i] = np.where(self.usable[i], d, np.nan)
         return err
+
+    def errors(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """(33, V) reprojection errors of X in the labelling ``labels`` (V,) {0, 1}."""
+        return self.errors_both(X)[np.arange(len(self.views)), labels].T
 
     def triangulate(self, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """(33, 3) points from views weighted by ``weights`` (33, V) in labelling ``labels``."""
@@ -313,12 +316,15 @@ class _Frame:
         usable = self.usable[np.arange(V), labels].T
         return _dlt(self.P, xy, np.where(usable, conf, 0.0) * weights)
 
-    def agreement(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """(V,) fraction of each view's usable keypoints (where X exists) within its threshold."""
-        err = self.errors(X, labels)
+    def agreement_both(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per view and labelling (V, 2): the fraction of usable keypoints (where X exists)
+        within the view's threshold, and their mean error truncated at the threshold (px)."""
+        err = self.errors_both(X)
         seen = np.isfinite(err)
-        ok = (err < self.tau[None]) & seen
-        return ok.sum(0) / np.maximum(seen.sum(0), 1)
+        tau = self.tau[:, None, None]
+        frac = ((err < tau) & seen).sum(-1) / np.maximum(seen.sum(-1), 1)
+        trunc = np.where(seen, np.minimum(err, tau), 0.0).sum(-1) / np.maximum(seen.sum(-1), 1)
+        return frac, trunc
 
 
 def _views_centre(views: list[CalibratedView]) -> np.ndarray:
@@ -419,23 +425,20 @@ def _grow(fr: _Frame, a: int, b: int, fb: int, flips: tuple[int, ...]
     members = np.zeros(V, bool)
     members[[a, b]] = True
     need = fr.config.view_agreement
+    others = [c for c in range(V) if c not in (a, b)]
     for _ in range(2):
         X = fr.triangulate(labels, np.broadcast_to(members, (NUM_KEYPOINTS, V)).astype(float))
         if np.isfinite(X[:, 0]).sum() < 4:
             return None
-        for c in range(V):
-            if c in (a, b):
-                continue
-            scores = []
-            for s in flips:
-                lab = labels.copy()
-                lab[c] = s
-                scores.append(fr.agreement(X, lab)[c])
-            labels[c] = flips[int(np.argmax(scores))]
-            members[c] = max(scores) >= need
+        frac, trunc = fr.agreement_both(X)
+        for c in others:
+            # the labelling with more inliers; on a tie, the smaller error; else as labelled
+            s = max(flips, key=lambda k: (frac[c, k], -trunc[c, k], -k))
+            labels[c] = s
+            members[c] = frac[c, s] >= need
     X = fr.triangulate(labels, np.broadcast_to(members, (NUM_KEYPOINTS, V)).astype(float))
-    agree = fr.agreement(X, labels)
-    if agree[a] < need or agree[b] < need:
+    frac, _ = fr.agreement_both(X)
+    if frac[a, labels[a]] < need or frac[b, labels[b]] < need:
         return None
     return members, labels, X
 
