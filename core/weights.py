@@ -1,7 +1,7 @@
 """Weights files of the networks the project trains itself (assets/*/*.pt).
 
 One format: a torch file holding {"config": dict (the network's config dataclass as a dict),
-"state_dict": float16 tensors, "meta": dict (seed, data, training time, validation figures)}.
+"state_dict": float16 tensors (float32 where rounding would matter), "meta": dict (seed, data, training time, validation figures)}.
 """
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import torch
 
 
 def save_weights(path: str | Path, config: dict, state_dict: dict[str, torch.Tensor],
-                 meta: dict | None = None) -> None:
-    """Write ``state_dict`` as float16 (a few MB) with its ``config`` and ``meta``."""
+                 meta: dict | None = None, half: bool = True) -> None:
+    """Write ``state_dict`` as float16 (a few MB; ``half=False`` keeps float32, for values such
+    as a prior's precision matrices that float16 would round) with its ``config`` and ``meta``."""
+    cast = (lambda v: v.half()) if half else (lambda v: v.float())  # noqa: E731
     blob = {"config": config,
-            "state_dict": {k: v.detach().cpu().half() for k, v in state_dict.items()},
+            "state_dict": {k: cast(v.detach().cpu()) for k, v in state_dict.items()},
             "meta": meta or {}}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(blob, str(path))

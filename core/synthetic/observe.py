@@ -31,12 +31,29 @@ class NoiseConfig:
     dropout: probability per keypoint of a miss (confidence 0, position 30 px off).
     swap_prob: probability per observation of swapping every left/right pair.
     landmark_noise_m: std of the noise on the 3D landmarks, metres (doubled along depth).
+
+    BlazePose's own 3D errors (all off by default; the training scripts turn them on):
+    depth_scale: (low, high) the landmarks' depth relative to the hips is scaled by a factor
+        drawn in this range (the detector flattens or stretches depth).
+    tilt_deg: std of a random rotation of the whole 3D skeleton, degrees.
+    bend_m: (mean, std) of a shift of the knees towards the body's front (and a third of it on
+        the feet), metres: the bent knees the detector reports on straight legs.
+    lean_m: (mean, std) of a shift of the shoulders, arms and head towards the body's front.
+    hidden_noise_m: extra noise on landmarks hidden from the camera, metres.
+    mirror_prob: probability per limb (arm or leg) that its depth is reflected about its root
+        joint (the limb reported in front of the body instead of behind it, or the reverse).
     """
 
     noise_px: float = 3.0
     dropout: float = 0.05
     swap_prob: float = 0.0
     landmark_noise_m: float = 0.02
+    depth_scale: tuple[float, float] = (1.0, 1.0)
+    tilt_deg: float = 0.0
+    bend_m: tuple[float, float] = (0.0, 0.0)
+    lean_m: tuple[float, float] = (0.0, 0.0)
+    hidden_noise_m: float = 0.0
+    mirror_prob: float = 0.0
 
 
 def visibility(rotation: np.ndarray, transl: np.ndarray) -> np.ndarray:
@@ -90,12 +107,52 @@ def synthesize_keypoints(landmarks: np.ndarray, rotation: np.ndarray, transl: np
     hip = (lm[:, 23] + lm[:, 24]) / 2
     rel = lm - hip[:, None]
     rel = rel + rng.standard_normal(rel.shape) * cfg.landmark_noise_m * np.array([1.0, 1.0, 2.0])
+    rel = _detector_3d_errors(rel, rotation, vis, rng, cfg)
 
     kp = np.concatenate([uv, conf[..., None]], -1)
     swapped = rng.random(b) < cfg.swap_prob
     kp[swapped] = kp[swapped][:, _FLIP]
     rel[swapped] = rel[swapped][:, _FLIP]
     return kp.astype(np.float32), rel.astype(np.float32), swapped
+
+
+#: Landmarks moved by the knee-bend error (knees; feet by a third) and by the lean (upper body).
+_KNEES = np.array([25, 26])
+_FEET = np.arange(27, 33)
+_UPPER = np.arange(23)
+#: Left and right limb landmarks, root joint first (arm: shoulder .. thumb; leg: hip .. foot).
+_ARM_L, _ARM_R = np.arange(11, 23, 2), np.arange(12, 23, 2)
+_LEG_L, _LEG_R = np.arange(23, 33, 2), np.arange(24, 33, 2)
+
+
+def _detector_3d_errors(rel: np.ndarray, rotation: np.ndarray, vis: np.ndarray,
+                        rng: np.random.Generator, cfg: NoiseConfig) -> np.ndarray:
+    """BlazePose-like systematic errors of hip-centred 3D landmarks (B, 33, 3) (camera axes)."""
+    b = rel.shape[0]
+    rel = rel.copy()
+    fwd = -rotation[:, :, 2]                                     # the body's front, camera axes
+    if cfg.bend_m != (0.0, 0.0):
+        bend = rng.normal(*cfg.bend_m, b)[:, None, None] * fwd[:, None]
+        rel[:, _KNEES] += bend
+        rel[:, _FEET] += bend / 3.0
+    if cfg.lean_m != (0.0, 0.0):
+        rel[:, _UPPER] += rng.normal(*cfg.lean_m, b)[:, None, None] * fwd[:, None]
+    if cfg.mirror_prob > 0:
+        for limb in (_ARM_L, _ARM_R, _LEG_L, _LEG_R):
+            pick = np.flatnonzero(rng.random(b) < cfg.mirror_prob)
+            root = rel[pick, limb[0], 2][:, None]
+            rel[pick[:, None], limb[None, 1:], 2] = 2 * root - rel[pick[:, None], limb[None, 1:], 2]
+    if cfg.hidden_noise_m > 0:
+        rel += rng.standard_normal(rel.shape) * cfg.hidden_noise_m * (1.0 - vis)[..., None]
+    if cfg.depth_scale != (1.0, 1.0):
+        rel[..., 2] *= rng.uniform(*cfg.depth_scale, b)[:, None]
+    if cfg.tilt_deg > 0:
+        import roma
+
+        aa = np.radians(cfg.tilt_deg) * rng.standard_normal((b, 3))
+        r = roma.rotvec_to_rotmat(torch.as_tensor(aa)).numpy()
+        rel = np.einsum("bij,bkj->bki", r, rel)
+    return rel
 
 
 @dataclass
