@@ -52,9 +52,11 @@ class LossWeights:
     shape_prior: BodyModel.shape_prior (0 at the mean shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
         body's own torso (an arm never folds through the chest).
-    facing: hinge on the face looking the wrong way: towards the camera in a back view (the head
-        was looked at and showed no face), away from it when a face was found
-        (core.fitting.face_term).
+    facing: hinge on the face looking the way the label-free facing evidence says it does not
+        (face found or not, nose against ears in 3D, heels against toes; core.fitting.facing),
+        scaled by how sure the evidence is; 0 also stops trying the swapped labelling.
+    relabel: the energy a fit pays for swapping the detector's left/right labels (a small
+        preference for the detector's reading when nothing else decides).
     face: the head's orientation against the face mesh's eye and mouth corners (1 - cosine per
         axis of the face frame), when a face was found.
     hands: each found hand's palm frame (wrist, knuckles) against the body's (1 - cosine per
@@ -69,6 +71,7 @@ class LossWeights:
     shape_prior: float = 0.01
     interpenetration: float = 50.0
     facing: float = 20.0
+    relabel: float = 0.05
     face: float = 2.0
     hands: float = 1.0
 

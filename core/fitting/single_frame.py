@@ -29,7 +29,7 @@ from core.body.base import BodyModel
 from core.body.params import BodyParams
 from core.fitting import heuristic_init as hinit
 from core.fitting.config import FitConfig
-from core.fitting.face_term import face_loss, facing_penalty, observed_face_axes
+from core.fitting.facing import face_loss, facing_evidence, facing_penalty, observed_face_axes
 from core.fitting.hands import (BLAZEPOSE_HAND, finger_pose, hand_loss, observed_hand_axes,
                                 refine_hand_keypoints)
 from core.fitting.frozen_shape_rig import FrozenShapeRig
@@ -53,7 +53,7 @@ class _Problem:
     person_scale: float         # person height in pixels / 500
     camera: Camera
     silhouette: SilhouetteTerm | None
-    facing: str = "unknown"     # the face cue: "front", "back" or "unknown"
+    facing: float = 0.0         # label-free facing evidence in [-1, 1] (core.fitting.facing)
     face_axes: torch.Tensor | None = None   # (3, 3) observed face frame, camera axes
     hand_axes: dict | None = None           # {"left"/"right": (3, 3) palm frame, camera axes}
 
@@ -132,7 +132,7 @@ def _problem(observation: Observation, camera: Camera, body: BodyModel,
         sil = None if sil.empty else sil
     return _Problem(torch.as_tensor(kp[:, :2], dtype=dt, device=dev),
                     torch.as_tensor(w2d, dtype=dt, device=dev), lm3d, w3d, scale, camera, sil,
-                    observation.facing, observed_face_axes(observation, dt, dev),
+                    facing_evidence(observation), observed_face_axes(observation, dt, dev),
                     observed_hand_axes(observation, dt, dev))
 
 
@@ -331,10 +331,11 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
     if not observation.person or seen < 4:
         return FrameFit(index=observation.index, status="no_person", camera=camera)
     steps = config.steps()
-    # A back view may come with the detector's left/right labels of a front view: then both
-    # labellings are tried and the keypoints decide (the facing term keeps the body turned away).
+    # The detector may label a person seen from behind as if facing the camera (left and right
+    # swapped, its 3D turned around with them): both labellings are tried; the keypoints and the
+    # label-free facing evidence decide, with a small preference for the detector's labels.
     labellings = [observation]
-    if observation.facing == "back" and init is None:
+    if init is None and config.weights.facing > 0:
         labellings.append(observation.flipped())
     best_e = None
     for obs_k in labellings:
@@ -342,6 +343,8 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
         rots, poses, shapes = _hypotheses(obs_k, camera, body, config, init)
         r, transl, energy = _rigid(prob_k, body, rots, poses, shapes, obs_k, config, steps.rigid,
                                    None if init is None else init.transl)
+        if obs_k is not labellings[0]:
+            energy = energy + config.weights.relabel
         k = int(torch.argmin(energy))
         if best_e is None or float(energy[k]) < best_e:
             best_e, prob, observation = float(energy[k]), prob_k, obs_k
