@@ -78,6 +78,18 @@ class ModelCache:
     def has_body(self, name: str, model_dir: str | None, device: str | None) -> bool:
         return (name, model_dir, device) in self._bodies
 
+    def body_message(self, name: str, model_dir: str | None, device: str | None) -> str | None:
+        """What to show while ``body`` gets the model: None when it is loaded already; the
+        first-run sentence only when Anny's disk cache is missing (scripts/setup.sh builds it)."""
+        if self.has_body(name, model_dir, device):
+            return None
+        if name == "anny":
+            from core.body.anny_body import anny_cache_dir
+
+            if not any(Path(anny_cache_dir()).glob("v*/*.safetensors")):
+                return "Building the body model (first run only, about a minute)…"
+        return "Loading the body model…"
+
     def body(self, name: str, model_dir: str | None, device: str | None):
         key = (name, model_dir, device)
         if key not in self._bodies:
@@ -183,8 +195,9 @@ def fit_job(media_path: Path, observations: dict[int, Observation], indices: lis
         from core.fitting import FitConfig, fit_frames
         from core.perception.detect import detect_frames
 
-        if not models.has_body(settings.body_model, settings.model_dir, settings.device):
-            yield Progress("fit", 0, len(indices), "Building the body model (first run only)…")
+        message = models.body_message(settings.body_model, settings.model_dir, settings.device)
+        if message:
+            yield Progress("fit", 0, len(indices), message)
         body = models.body(settings.body_model, settings.model_dir, settings.device)
         parents = getattr(body, "parents", None)
         yield BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),
@@ -326,8 +339,9 @@ def track_job(media_path: Path, start: int, settings: FitSettings, known: set[in
     def run(models: ModelCache, cancel: CancelToken) -> Iterator:
         from core.temporal import track_video
 
-        if not models.has_body(settings.body_model, settings.model_dir, settings.device):
-            yield Progress("track", 0, 0, "Building the body model (first run only)…")
+        message = models.body_message(settings.body_model, settings.model_dir, settings.device)
+        if message:
+            yield Progress("track", 0, 0, message)
         body = models.body(settings.body_model, settings.model_dir, settings.device)
         parents = getattr(body, "parents", None)
         yield BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),

@@ -53,4 +53,13 @@ if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
   fi
   cp requirements.txt "$stamp"
 fi
+# Anny builds ~800 MB of model data the first time it is loaded (a minute or more); build it now
+# rather than inside the user's first job. Same place the app and anny look: ANNY_CACHE_DIR, else
+# $HOME/.cache/anny (XDG_CACHE_HOME is not read by anny). The stamp names the anny version, so an
+# upgrade or a deleted cache builds again.
+ANNY_DIR="${ANNY_CACHE_DIR:-$HOME/.cache/anny}"
+anny_stamp="$ANNY_DIR/.human-studio-$(grep -E '^anny==' requirements.txt | tr -d ' ')"
+if [ ! -f "$anny_stamp" ] || ! ls "$ANNY_DIR"/v*/*.safetensors >/dev/null 2>&1; then
+  "$VPY" scripts/build_caches.py --stamp "$anny_stamp"
+fi
 echo "[setup] ready: $(${VPY} -c 'import torch; print("torch", torch.__version__, "cuda" if torch.cuda.is_available() else "cpu")')"
