@@ -21,6 +21,7 @@ from core.session import Session, SessionError, load_session, save_session, sess
 from core.types import Frame, FrameFit, Observation, Progress
 from gui import pipeline
 from gui.dialogs.export_dialog import ExportOptions
+from gui.occlusion_job import NAME as OCCLUSION, is_occlusion, occlusion_job
 from gui.workers import Job, WorkerThread
 
 log = logging.getLogger("studio")
@@ -277,6 +278,14 @@ class StudioController(QObject):
         self.preview = None
         return self._start("Optimize subject", run, finish_on_cancel=True)
 
+    def occlusion_sensitivity(self, config=None) -> bool:
+        """Occlusion sensitivity of the current frame (core.analysis.OcclusionConfig ``config``);
+        Cancel keeps the patches finished so far."""
+        if self.source is None:
+            return self._start(OCCLUSION, None)
+        run = occlusion_job(self.source.path, self.index, self.fit_settings, config)
+        return self._start(OCCLUSION, run, finish_on_cancel=True)
+
     def surface(self, index: int | None = None):
         """The clothed SurfaceMesh of frame ``index`` (default: current), or None."""
         if self.session is None:
@@ -327,6 +336,9 @@ class StudioController(QObject):
             self.message.emit(f"Avatar: {item.iterations} steps, mean silhouette IoU "
                               f"{item.mean_iou:.3f} over {len(item.posed)} frame(s)", "info")
             self.results_changed.emit(-1)
+        elif is_occlusion(item):
+            self.session.add_occlusion(item)
+            self.results_changed.emit(item.index)
         elif isinstance(item, pipeline.BodyMesh):
             if self.session.faces is None or not np.array_equal(self.session.faces, item.faces):
                 self.session.faces = item.faces

@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._load_settings()
         self._update_actions()
+        from gui.widgets.occlusion_layer import OcclusionLayer  # Body > Occlusion sensitivity…
+
+        self.occlusion = OcclusionLayer(self)
 
     # ---- construction -------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:
