@@ -125,3 +125,18 @@ def test_rerun_skips_done_items_with_the_same_options_only(tmp_path):
     assert plan_batch([str(folder)], out, fast, force=True).skipped == []
     best = job_options("fit", ["--quality", "best"])
     assert plan_batch([str(folder)], out, best).skipped == []       # other options run again
+
+
+def test_an_unreachable_cluster_is_one_sentence_and_exit_2(tmp_path, capsys):
+    from core.batch.local_cluster import free_port
+    from main import main
+
+    _touch(tmp_path / "in" / "a.png")
+    port = free_port()
+    code = main(["batch", str(tmp_path / "in"), "--job", "fit", "--out", str(tmp_path / "o"),
+                 "--ray", f"127.0.0.1:{port}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"error: No Ray cluster answers at 127.0.0.1:{port}; start one")
+    assert not (tmp_path / "o" / "batch.jsonl").exists() or \
+        (tmp_path / "o" / "batch.jsonl").read_text() == ""

@@ -158,6 +158,9 @@ def _run_items(plan: BatchPlan, config: BatchConfig, threads: int, cancel: Cance
                 if not started and not starting:
                     raise StudioError(f"No worker could start: {warm_errors[0]}")
             if not pool.has_next():
+                if not starting:                     # every worker is gone for good
+                    raise StudioError(f"Every worker stopped for good with {left} item(s) not "
+                                      "run; run the same command again to resume.")
                 continue
             try:
                 records = [pool.get_next_unordered(timeout=config.poll_s)]
@@ -197,9 +200,9 @@ def run_batch(plan: BatchPlan, config: BatchConfig | None = None, cancel: Cancel
             yield record
         if total:
             threads = worker_cpus(plan.job, plan.options)
-            yield Progress("batch", 0, total, "starting the workers")
             slots = config.workers or _default_workers(None, threads)
             with ray_session(config.address, slots * threads, threads):
+                yield Progress("batch", 0, total, "starting the workers")
                 done = failed = 0
                 for record in _run_items(plan, config, threads, cancel):
                     writer.write(record)

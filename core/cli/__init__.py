@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reconstruct": ("reconstruct", "clothed surface from single frames"),
     "optimize": ("optimize", "one clothed, textured avatar from a whole video"),
     "occlusion": ("occlusion", "where in the image the body comes from: occlusion heat maps"),
+    "batch": ("batch", "one job over a folder, a manifest or many paths, on Ray, resumable"),
     "demo": ("demo", "run the main job on the bundled sample and say where the outputs are"),
 }
 

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if plan.skipped:
         print(f"Skipping {len(plan.skipped)} item(s) already done with the same options "
               "(--force runs them again).", file=sys.stderr)
-    bar = _progress_bar(len(plan.to_run)) if plan.to_run else None
+    bar = None                                 # shown once Ray is up: errors come alone
     gen = run_batch(plan, BatchConfig(workers=args.workers, address=args.ray))
     try:
         while True:
@@ -106,13 +106,12 @@ def run(args: argparse.Namespace) -> int:
             except StopIteration as stop:
                 summary = stop.value
                 break
-            if bar is None:
-                continue
             if isinstance(out, Progress):
+                bar = bar or _progress_bar(out.total)
                 bar.set_postfix_str(out.message, refresh=False)
                 bar.n = out.done
                 bar.refresh()
-            elif isinstance(out, BatchRecord) and out.status == "failed":
+            elif bar is not None and isinstance(out, BatchRecord) and out.status == "failed":
                 bar.write(f"failed: {out.item}: {out.error}", file=sys.stderr)
     finally:
         gen.close()

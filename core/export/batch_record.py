@@ -72,7 +72,7 @@ class BatchRecordWriter:
 
     def write(self, record: BatchRecord) -> None:
         if not record.finished:
-            record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            record.finished = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         self._file.write(record.to_json() + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
