@@ -18,16 +18,17 @@ def occlusion_job(media_path: Path, index: int, settings: pipeline.FitSettings, 
     """JobFunction: occlusion sensitivity of frame ``index`` (core.analysis.OcclusionConfig
     ``config``, None: the defaults) with the body model of ``settings``.
 
-    yields: Progress, BodyMesh (once, so patch fits can be drawn), and the OcclusionResult at the
-    end (also when cancelled: the patches finished so far). Run it with
+    yields: Progress, BodyMesh (once, so patch fits can be drawn), a PatchResult per patch, and
+    the OcclusionResult at the end (also when cancelled: the patches finished so far). Run it with
     ``Job.finish_on_cancel``: Cancel stops the running patch's fit within an optimizer step.
     """
 
     def run(models: pipeline.ModelCache, cancel: CancelToken) -> Iterator:
         from core.analysis import occlusion_sensitivity
 
-        if not models.has_body(settings.body_model, settings.model_dir, settings.device):
-            yield Progress("occlusion", 0, 0, "Building the body model (first run only)…")
+        message = models.body_message(settings.body_model, settings.model_dir, settings.device)
+        if message:
+            yield Progress("occlusion", 0, 0, message)
         body = models.body(settings.body_model, settings.model_dir, settings.device)
         parents = getattr(body, "parents", None)
         yield pipeline.BodyMesh(settings.body_model, np.asarray(body.faces, np.int64),
@@ -37,16 +38,9 @@ def occlusion_job(media_path: Path, index: int, settings: pipeline.FitSettings, 
             frame, camera = source.read(index), source.camera
         finally:
             source.close()
-        gen = occlusion_sensitivity(frame, camera, pipeline.CancellableBody(body, cancel), config,
-                                    cancel=cancel)
-        while True:  # only progress goes out while it runs; the patches come with the result
-            try:
-                out = next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if isinstance(out, Progress):
-                yield out
+        result = yield from occlusion_sensitivity(frame, camera,
+                                                  pipeline.CancellableBody(body, cancel), config,
+                                                  cancel=cancel)
         if result is not None:
             yield result
         return result

@@ -15,8 +15,8 @@ import numpy as np
 import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QAction, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QLabel, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFormLayout, QLabel,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from core.analysis.config import SENSITIVITY_JOINTS
 from core.analysis.heatmap import colour_bar, heatmap_layer, scale_max
@@ -106,7 +106,11 @@ class OcclusionLayer(QObject):
         self.panel = OcclusionPanel()
         self.dock = QDockWidget("Occlusion sensitivity", window)
         self.dock.setObjectName("dock_occlusion")
-        self.dock.setWidget(self.panel)
+        scroll = QScrollArea()  # the scale keeps its size; a short dock scrolls instead
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(self.panel)
+        self.dock.setWidget(scroll)
         window.addDockWidget(Qt.LeftDockWidgetArea, self.dock)
         side = getattr(window, "side_dock", None)
         if side is not None:  # a tab beside the settings: the scale and the table need height
