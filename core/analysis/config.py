@@ -1,6 +1,6 @@
 """Settings of the occlusion-sensitivity analysis (PARE's occlusion maps).
 
-    OcclusionConfig()                        # defaults: the whole 512-px photo in well under a minute
+    OcclusionConfig()                        # defaults: a 512-px photo well within a minute
     OcclusionConfig(patch=96, stride=96)     # coarser and faster
 """
 from __future__ import annotations

@@ -44,7 +44,8 @@ def analysis_area(person_box: np.ndarray, width: int, height: int,
 def patch_size(person_box: np.ndarray, config: OcclusionConfig) -> tuple[int, int]:
     """(patch, stride) in pixels: the configured ones, else from the person's box size."""
     side = float(max(person_box[2] - person_box[0], person_box[3] - person_box[1], 1.0))
-    patch = int(config.patch) if config.patch else max(8, int(round(side / config.cells_per_person)))
+    patch = int(config.patch) if config.patch else \
+        max(8, int(round(side / config.cells_per_person)))
     stride = int(config.stride) if config.stride else patch
     return patch, stride
 

@@ -51,7 +51,8 @@ def occlusion_record(result: OcclusionResult, input_path: str = "") -> dict:
         "y": np.round(result.ys.astype(np.float64), 1).tolist(),
         "units": {"x": "px", "y": "px", "body": "mm", "joints": "mm", "error2d": "px"},
         "body": _grid(result.body),
-        "joints": {name: _grid(result.displacement[:, :, j]) for j, name in enumerate(result.joints)},
+        "joints": {name: _grid(result.displacement[:, :, j])
+                   for j, name in enumerate(result.joints)},
         "error2d": {name: _grid(result.error2d[:, :, j]) for j, name in enumerate(result.joints)},
         "region": [[REGIONS[int(k)] for k in row] for row in result.region],
         "lost": result.lost.tolist(),

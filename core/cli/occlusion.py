@@ -12,7 +12,6 @@ import argparse
 import signal
 import sys
 import time
-from pathlib import Path
 
 from core.errors import StudioError
 
