@@ -188,10 +188,23 @@ class Row:
 
     method: str
     camera: str
-    mode: str
+    mode: str                     # "single" (single-frame frames) or "sequence" (every frame)
+    frames: str = ""              # the frames, for the table
     pred: dict[int, dict[int, np.ndarray]] = field(default_factory=dict)   # view -> frame -> (33,3)
     seconds: float = 0.0
     fits: int = 0
+    failures: list[str] = field(default_factory=list)   # "view: error" of views whose fit raised
+
+    def attempt(self, view_name: str, job, *args) -> None:
+        """Run ``job(*args)``; an exception is logged and kept in ``failures`` (the other views
+        and rows still run: the fitting code may be mid-change)."""
+        import traceback
+
+        try:
+            job(*args)
+        except Exception as exc:  # noqa: BLE001 - reported in the table, traceback on stderr
+            log(traceback.format_exc())
+            self.failures.append(f"{view_name}: {type(exc).__name__}: {exc}")
 
 
 def _landmarks(fit) -> np.ndarray | None:
@@ -334,9 +347,11 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
     log(f"{name}: detections ready in {time.perf_counter() - t:.0f} s")
     T = min(capture.frames, min(len(v.records) for v in dets.views))
     ref = build_reference(capture, dets, T, plain=not args.quick)
-    views = [capture.view_index(n) for n in args.views.split(",")] if args.views else \
-        list(range(len(capture.views)))
-    views = [v for v in views if v < len(capture.views)]
+    views = list(range(len(capture.views)))
+    if args.views:   # the named views this capture has (several captures may be run at once)
+        views = [v for v in views if capture.views[v].name in args.views.split(",")]
+        if not views:
+            capture.view_index(args.views.split(",")[0])   # raises, naming this capture's views
     default = "all" if capture.photos else "0:100:10" if args.quick else "0:100:5"
     single = parse_frames(args.frames or default, T)
     every = list(range(T))
@@ -344,34 +359,37 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
 
     rows: list[tuple[Row, dict[int, list[int]]]] = []
     cams = ["studio"] if args.quick else ["studio", "calibrated"]
-    bp = Row(BLAZEPOSE, "-", "per frame")
+    single_text, every_text = _frames_text(single), f"all {T}"
+    bp = Row(BLAZEPOSE, "-", "single", single_text)
     for v in views:
         run_blazepose(bp, dets, v, every)
     rows.append((bp, {v: single for v in views}))
     config = FitConfig()
     for cam in cams:
-        row = Row(FIT_SINGLE, cam, "single")
+        row = Row(FIT_SINGLE, cam, "single", single_text)
         for v in views:
             camera = dets.studio_camera(v) if cam == "studio" else capture.views[v].camera()
             log(f"{name}/{capture.views[v].name}: single-frame fits, {cam} camera, "
                 f"{len(single)} frames")
-            run_single(row, dets, v, single, camera, body, config)
+            row.attempt(capture.views[v].name, run_single, row, dets, v, single, camera, body,
+                        config)
         rows.append((row, {v: single for v in views}))
     if sequence:
-        bps = Row(BLAZEPOSE, "-", "sequence")
+        bps = Row(BLAZEPOSE, "-", "sequence", every_text)
         bps.pred = bp.pred
         rows.append((bps, {v: every for v in views}))
         for cam in ["studio", "calibrated"]:
-            row = Row(FIT_SEQUENCE, cam, "sequence")
+            row = Row(FIT_SEQUENCE, cam, "sequence", every_text)
             for v in views:
                 camera = dets.studio_camera(v) if cam == "studio" else capture.views[v].camera()
                 log(f"{name}/{capture.views[v].name}: sequence fit, {cam} camera, {T} frames")
-                run_sequence(row, dets, v, every, camera, body, capture.fps)
+                row.attempt(capture.views[v].name, run_sequence, row, dets, v, every, camera,
+                            body, capture.fps)
             rows.append((row, {v: every for v in views}))
     scored = [(row, score(row, capture, ref, fr)) for row, fr in rows]
     lines = [f"### {capture.title}", "", f"Licence: {capture.licence}. Views "
-             f"{', '.join(capture.views[v].name for v in views)}; single-frame rows on frames "
-             f"{_frames_text(single)}, sequence rows on all {T} frames.", ""]
+             f"{', '.join(capture.views[v].name for v in views)}; single-frame rows on "
+             f"{single_text} frames" + (f", sequence rows on all {T}." if sequence else "."), ""]
     lines += ref.quality + [""] + face_cue(capture, dets, ref, views) + [""]
     if sequence:
         raw, smooth = reference_accel(ref, every)
@@ -386,30 +404,36 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
 
 def _frames_text(frames: list[int]) -> str:
     if len(frames) > 3 and len(set(np.diff(frames))) == 1:
-        return f"{frames[0]}..{frames[-1]} every {frames[1] - frames[0]} ({len(frames)})"
+        step = frames[1] - frames[0]
+        return f"all {len(frames)}" if step == 1 and frames[0] == 0 else \
+            f"every {step}th from {frames[0]} ({len(frames)})"
     return ",".join(map(str, frames))
 
 
-def table(scored: list[tuple[Row, Score]], capture: Capture, views: list[int]) -> list[str]:
-    base = {}
+def _summary_cells(scored: list[tuple[Row, Score]]) -> list[tuple[Row, Score, list[str]]]:
+    """Per row: PA-MPJPE, its ratio to BlazePose's on the same frames, MPJPE, flips, accel."""
+    base = {row.mode: _mean(s.pa) for row, s in scored if row.method == BLAZEPOSE}
+    out = []
     for row, s in scored:
-        if row.method == BLAZEPOSE:
-            base[row.mode] = _mean(s.pa)
-    lines = ["| method | camera | frames | PA-MPJPE mm | × BlazePose | MPJPE mm (root) | "
-             "flips | head yaw ° | knee ° | stoop ° | trunk tilt ° | accel mm/f² | s/frame |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row, s in scored:
-        key = "sequence" if row.mode == "sequence" else "per frame"
-        ratio = _mean(s.pa) / base.get(key, float("nan"))
         flips = sum(x[0] for x in s.flips.values())
         judged = sum(x[1] for x in s.flips.values())
-        accel = f"{_mean(s.accel):.1f}" if s.accel else "-"
-        sec = f"{row.seconds / row.fits:.2f}" if row.fits else "-"
         lost = f" ({s.lost} unfitted)" if s.lost else ""
-        lines.append(f"| {row.method} | {row.camera} | {row.mode} | {_mean(s.pa):.1f} | "
-                     f"{ratio:.2f} | {_mean(s.mpjpe):.1f} | {flips}/{judged}{lost} | "
-                     f"{_mean(s.yaw):.1f} | {_mean(s.knee):.1f} | {_mean(s.stoop):.1f} | "
-                     f"{_mean(s.tilt):.1f} | {accel} | {sec} |")
+        out.append((row, s, [f"{_mean(s.pa):.1f}",
+                             f"{_mean(s.pa) / base.get(row.mode, float('nan')):.2f}",
+                             f"{_mean(s.mpjpe):.1f}", f"{flips}/{judged}{lost}",
+                             f"{_mean(s.accel):.1f}" if s.accel else "-"]))
+    return out
+
+
+def table(scored: list[tuple[Row, Score]], capture: Capture, views: list[int]) -> list[str]:
+    lines = ["| method | camera | frames | PA-MPJPE mm | × BlazePose | MPJPE mm (root) | "
+             "flips | accel mm/f² | head yaw ° | knee ° | stoop ° | trunk tilt ° | s/frame |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row, s, cells in _summary_cells(scored):
+        sec = f"{row.seconds / row.fits:.2f}" if row.fits else "-"
+        lines.append(f"| {row.method} | {row.camera} | {row.frames} | " + " | ".join(cells) +
+                     f" | {_mean(s.yaw):.1f} | {_mean(s.knee):.1f} | {_mean(s.stoop):.1f} | "
+                     f"{_mean(s.tilt):.1f} | {sec} |")
     names = [capture.views[v].name for v in views]
     lines += ["", "Front/back flips per view (flipped frames / frames judged), PA-MPJPE mm per "
               "view:", "", "| method | camera | frames | " + " | ".join(names) + " |",
@@ -420,7 +444,23 @@ def table(scored: list[tuple[Row, Score]], capture: Capture, views: list[int]) -
             fl = s.flips.get(n, [0, 0])
             pa = _mean(s.view_pa.get(v, []))
             cells.append(f"{fl[0]}/{fl[1]}, {pa:.0f}")
-        lines.append(f"| {row.method} | {row.camera} | {row.mode} | " + " | ".join(cells) + " |")
+        lines.append(f"| {row.method} | {row.camera} | {row.frames} | " + " | ".join(cells) + " |")
+    failed = [f"- {row.method}, {row.camera} camera, {row.mode}: {f}" for row, _ in scored
+              for f in row.failures]
+    if failed:
+        lines += ["", "Fits that raised (their frames count as unfitted):"] + failed
+    return lines
+
+
+def summary(results: list[tuple[str, list[tuple[Row, Score]]]]) -> list[str]:
+    """One table over every capture run (the per-capture tables above give the details)."""
+    lines = ["### All captures", "",
+             "| capture | method | camera | frames | PA-MPJPE mm | × BlazePose | MPJPE mm (root) "
+             "| flips | accel mm/f² |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for name, scored in results:
+        for row, _, cells in _summary_cells(scored):
+            lines.append(f"| {name} | {row.method} | {row.camera} | {row.frames} | "
+                         + " | ".join(cells) + " |")
     return lines
 
 
@@ -458,10 +498,15 @@ def main(argv: list[str] | None = None) -> None:
         (["pose2sim_single"] if args.quick else list(CAPTURES))
     t0 = time.perf_counter()
     out: list[str] = []
+    results = []
     for name in names:
-        lines, _ = evaluate(name, args, body)
+        lines, scored = evaluate(name, args, body)
+        results.append((name, scored))
         out += lines + [""]
         print("\n".join(lines) + "\n", flush=True)
+    if len(results) > 1:
+        out += summary(results) + [""]
+        print("\n".join(summary(results)) + "\n")
     out.append(f"Whole run {time.perf_counter() - t0:.0f} s (detections from the cache where "
                "current).")
     print(out[-1])
