@@ -140,3 +140,27 @@ def facing_evidence(observation: Observation) -> float:
         return 0.0
     cues = facing_cues(observation)
     return float(np.clip(sum(CUE_WEIGHTS[k] * v for k, v in cues.items()), -1.0, 1.0))
+
+
+def label_facing(observation: Observation) -> float:
+    """Which way the detector's own left/right labels say the person faces, in [-1, 1]: +1 when
+    the subject's left shoulder and hip are on the image's right of the right ones (relative to
+    the torso's up direction in the image: roll-proof), as for someone facing the camera; near 0
+    in a side view."""
+    kp = observation.keypoints2d
+    if min(kp[[11, 12, 23, 24], 2]) < 0.2:
+        return 0.0
+    up = 0.5 * (kp[11, :2] + kp[12, :2]) - 0.5 * (kp[23, :2] + kp[24, :2])
+    across = (kp[11, :2] - kp[12, :2]) + (kp[23, :2] - kp[24, :2])
+    cross = float(up[0] * across[1] - up[1] * across[0])
+    norm = float(np.linalg.norm(up) * np.linalg.norm(across))
+    return float(np.tanh(3.0 * cross / norm)) if norm > 1e-9 else 0.0
+
+
+def toward_camera_of_rotation(rotation: np.ndarray, ray: np.ndarray) -> float:
+    """Cosine between where a body with canonical -> camera rotation (3, 3) looks (canonical -z)
+    and the direction from the body to the camera (-ray, ray (3,) the viewing ray through the
+    body)."""
+    looks = -np.asarray(rotation, np.float64)[:, 2]
+    r = np.asarray(ray, np.float64)
+    return float(looks @ (-r / max(np.linalg.norm(r), 1e-9)))

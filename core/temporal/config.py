@@ -48,6 +48,9 @@ class EvidenceConfig:
     """Limb directions against BlazePose's metric 3D landmarks (1 - cosine per bone)."""
     interpenetration: float = 50.0
     """Arms kept out of the torso."""
+    facing: float = 20.0
+    """Hinge on a body looking the way the smoothed facing evidence says it does not
+    (core.fitting.facing), scaled by how sure the evidence is."""
     pose_prior: float = 10.0
     """The body model's joint-limit prior."""
     pose_l2: float = 0.005
@@ -111,7 +114,14 @@ class FlipConfig:
     """...and the kept labelling is off by at least this much (person heights, 2D + 3D)."""
     max_turn_degrees: float = 70.0
     """A first guess whose orientation turns more than this from the previous frame is replaced
-    by the previous frame's orientation (a body cannot turn that far in one frame)."""
+    by the previous frame's orientation (a body cannot turn that far in one frame), unless the
+    facing evidence says clearly that it did turn."""
+    facing_radius: int = 8
+    """Frames on each side over which the label-free facing evidence (core.fitting.facing) is
+    averaged before it decides anything."""
+    relabel_evidence: float = 0.35
+    """Smoothed facing evidence at least this sure overrides the detector: the frame's labels
+    are swapped when the first guess faces the other way, and the turned-around guess is taken."""
 
 
 @dataclass

@@ -35,6 +35,8 @@ from core.progress import NEVER, CancelToken
 from core.types import Camera, FrameFit, Observation, Progress
 
 from .bridge import bridge_params
+from core.fitting.facing import facing_evidence, toward_camera_of_rotation
+
 from .config import SequenceConfig
 from .flips import fix_swap
 from .landmark_rig import LandmarkRig
@@ -98,8 +100,12 @@ class SequenceFitter:
         self._prev_obs: Observation | None = None
         self._prev_rot: np.ndarray | None = None
         self._filter = OneEuroFilter(self.config.one_euro, self.fps)
+        self._facing: dict[int, float] = {}       # frame index -> label-free facing evidence
+        self._facing_past: list[float] = []       # evidence of the last frames already emitted
         self.swaps = 0
         """Frames whose left/right labels were swapped back so far."""
+        self.relabels = 0
+        """Frames relabelled because the facing evidence contradicted the detector's reading."""
 
     # ---- entry ------------------------------------------------------------------------------
     def _prepare(self, obs: Observation) -> tuple[Observation, str]:
@@ -108,6 +114,7 @@ class SequenceFitter:
             self._filter.reset()
             return obs, "no_person"
         c = self.config
+        self._facing[obs.index] = facing_evidence(obs)
         if c.one_euro.enabled:
             from .flips import person_height_px
 
@@ -239,6 +246,29 @@ class SequenceFitter:
         with torch.no_grad():
             self._rest_lm = self.rig(z, p, z)[0][0].cpu().numpy()
 
+    # ---- facing ----------------------------------------------------------------------------
+    def _window_facing(self, frames: list[tuple[Observation, str]]) -> np.ndarray:
+        """(n,) facing evidence of the window's frames smoothed over +-facing_radius frames
+        (the emitted frames before the window included): a person turns slowly, while the
+        detector's and the cues' mistakes come a few frames at a time."""
+        r = self.config.flips.facing_radius
+        past = self._facing_past[-r:] if r > 0 else []
+        raw = np.array(past + [self._facing.get(o.index, 0.0) if s == "ok" else 0.0
+                               for o, s in frames], np.float64)
+        if r <= 0:
+            return raw[len(past):]
+        csum = np.concatenate([[0.0], np.cumsum(raw)])
+        cnt = np.concatenate([[0.0], np.cumsum(raw != 0)])
+        i = np.arange(len(raw))
+        lo, hi = np.maximum(i - r, 0), np.minimum(i + r + 1, len(raw))
+        return ((csum[hi] - csum[lo]) / np.maximum(cnt[hi] - cnt[lo], 1.0))[len(past):]
+
+    def _ray(self, obs: Observation) -> np.ndarray:
+        """(3,) viewing ray through the person's hips (camera frame, unnormalised)."""
+        c = self.camera
+        u, v = 0.5 * (obs.keypoints2d[23, :2] + obs.keypoints2d[24, :2])
+        return np.array([(u - c.cx) / c.fx, (v - c.cy) / c.fy, 1.0])
+
     # ---- first guess ------------------------------------------------------------------------
     def _guess(self, frames: list[tuple[Observation, str]]) -> WindowParams:
         from core.fitting import heuristic_init as hinit
@@ -247,10 +277,16 @@ class SequenceFitter:
         P = self.body.num_pose_joints
         go = np.zeros((n, 3), np.float32)
         bp = np.zeros((n, P, 3), np.float32)
-        learned = None
+        facing = self._window_facing(frames)
+        need = self.config.flips.relabel_evidence
+        usable = [s == "ok" for _, s in frames]
+        learned = mirrored = None
         if self.regressor is not None:
-            learned = self.regressor.predict([o for o, _ in frames], [s == "ok" for _, s in frames],
-                                             self.camera)
+            learned = self.regressor.predict([o for o, _ in frames], usable, self.camera)
+            if any(u and abs(f) >= need for u, f in zip(usable, facing)):
+                # the detector's other reading: labels swapped (its mirror image in depth)
+                mirrored = self.regressor.predict([o.flipped() for o, _ in frames], usable,
+                                                  self.camera)
         max_turn = np.radians(self.config.flips.max_turn_degrees)
         prev_rot = self._prev_rot
         prev_pose = None if self._last_params is None else self._last_params.body_pose
@@ -259,18 +295,33 @@ class SequenceFitter:
                 rot = prev_rot if prev_rot is not None else np.eye(3)
                 pose = prev_pose if prev_pose is not None else np.zeros((P, 3))
             else:
+                sure = abs(facing[i]) >= need
                 if learned is not None:
-                    cands = [_rotmat(learned[0][i])]
-                    cands.append(cands[0] @ hinit.TURN_AROUND)
+                    cands = [_rotmat(learned[0][i]), _rotmat(learned[0][i]) @ hinit.TURN_AROUND]
                     poses = [learned[1][i], None]
+                    if sure and mirrored is not None:
+                        ray, sign = self._ray(obs), np.sign(facing[i])
+                        mine = toward_camera_of_rotation(cands[0], ray) * sign
+                        other_rot = _rotmat(mirrored[0][i])
+                        other = toward_camera_of_rotation(other_rot, ray) * sign
+                        if mine < -0.1 and other > mine + 0.2:
+                            # the evidence says the detector read the person mirrored
+                            obs = obs.flipped()
+                            frames[i] = (obs, status)
+                            self.relabels += 1
+                            cands = [other_rot, other_rot @ hinit.TURN_AROUND]
+                            poses = [mirrored[1][i], None]
                 else:
                     cands = hinit.orientation_hypotheses(obs, self._rest_lm)
                     poses = [None, None]
+                    if sure:    # the analytic guesses: the turn the evidence agrees with first
+                        ray = self._ray(obs)
+                        cands.sort(key=lambda r: -toward_camera_of_rotation(r, ray) * facing[i])
                 k = 0
-                if prev_rot is not None:
+                if prev_rot is not None and not sure:
                     k = int(np.argmin([_angle(prev_rot, r) for r in cands]))
                 rot = cands[k]
-                if prev_rot is not None and _angle(prev_rot, rot) > max_turn:
+                if prev_rot is not None and _angle(prev_rot, rot) > max_turn and not sure:
                     rot = prev_rot          # no body turns that fast: a flip of the guess
                     poses[k] = None
                 pose = poses[k] if poses[k] is not None else hinit.limb_pose(
@@ -312,8 +363,11 @@ class SequenceFitter:
         last_ok = max(i for i, v in enumerate(ok) if v)
         n = len(frames) if final else last_ok + 1
         frames = frames[:n]
-        ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence)
-        init = self._guess(frames)
+        init = self._guess(frames)          # may relabel frames the facing evidence contradicts
+        ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence,
+                             facing=self._window_facing(frames))
+        self._facing_past += [self._facing.pop(o.index, 0.0) for o, _ in frames]
+        self._facing_past = self._facing_past[-max(self.config.flips.facing_radius, 1):]
         w = self.config.window
         sil = None
         if self._masks:

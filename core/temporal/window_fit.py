@@ -23,6 +23,7 @@ from core.body.base import BodyModel
 from core.types import Camera, Observation
 
 from core.fitting import losses
+from core.fitting.facing import toward_camera
 from core.fitting.losses import REFERENCE_PERSON_PX
 
 from .config import EvidenceConfig, SequenceConfig
@@ -41,6 +42,7 @@ class WindowEvidence:
     landmarks3d: (B, 33, 3) float32 metres, hip-centred, camera-parallel axes.
     w_bones: (B, K) float32 weights of the K = len(DIRECTION_BONES) limb directions (0 without
     3D landmarks). scale: (B,) float32 person height in pixels.
+    facing: (B,) float32 facing evidence in [-1, 1] (core.fitting.facing; 0 unknown).
     """
 
     keypoints: torch.Tensor
@@ -48,6 +50,7 @@ class WindowEvidence:
     landmarks3d: torch.Tensor
     w_bones: torch.Tensor
     scale: torch.Tensor
+    facing: torch.Tensor | None = None
 
     @property
     def size(self) -> int:
@@ -55,8 +58,9 @@ class WindowEvidence:
 
 
 def window_evidence(observations: list[Observation], usable: list[bool], body: BodyModel,
-                    config: EvidenceConfig) -> WindowEvidence:
-    """Tensors of a window's observations; frames with ``usable`` False get zero weights."""
+                    config: EvidenceConfig, facing: np.ndarray | None = None) -> WindowEvidence:
+    """Tensors of a window's observations; frames with ``usable`` False get zero weights.
+    facing: (B,) facing evidence per frame (None: unknown)."""
     rel = torch.as_tensor(body.landmark_weights, dtype=torch.float32)
     kp = torch.as_tensor(np.stack([o.keypoints2d for o in observations]), dtype=torch.float32)
     lm = torch.as_tensor(np.stack([o.landmarks3d for o in observations]), dtype=torch.float32)
@@ -70,8 +74,10 @@ def window_evidence(observations: list[Observation], usable: list[bool], body: B
     scale = torch.tensor([person_height_px(o.keypoints2d) if u else 1.0
                           for o, u in zip(observations, usable)], dtype=torch.float32)
     dev = body.device
+    fac = None if facing is None else \
+        torch.as_tensor(np.asarray(facing, np.float32) * np.asarray(usable, np.float32), device=dev)
     return WindowEvidence(kp[..., :2].to(dev), (conf * rel).to(dev), lm.to(dev),
-                          w_bones.to(dev), scale.to(dev))
+                          w_bones.to(dev), scale.to(dev), fac)
 
 
 def _person_scale(ev: WindowEvidence) -> torch.Tensor:
@@ -97,7 +103,12 @@ def evidence_loss(landmarks: torch.Tensor, ev: WindowEvidence, camera: Camera,
     dt = losses._bone_dirs(target, losses.DIRECTION_BONES)
     e3 = ((1.0 - (dp * dt).sum(-1)) * ev.w_bones).sum(-1) / ev.w_bones.sum(-1).clamp_min(1e-6)
     inter = losses.interpenetration_loss(landmarks)
-    return config.keypoints2d * e2 + config.landmarks3d * e3 + config.interpenetration * inter
+    out = config.keypoints2d * e2 + config.landmarks3d * e3 + config.interpenetration * inter
+    if ev.facing is not None and config.facing > 0:
+        c = toward_camera(landmarks)
+        wrong = torch.where(ev.facing > 0, torch.relu(0.2 - c), torch.relu(c + 0.2))
+        out = out + config.facing * ev.facing.abs() * wrong
+    return out
 
 
 @torch.no_grad()
