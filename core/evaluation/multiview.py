@@ -231,7 +231,8 @@ class Triangulation:
     points: (33, 3) float64 world frame, metres; nan where fewer than 2 views agreed.
     inliers: (33, V) bool, the views each point was triangulated from.
     errors: (33, V) float64 reprojection error in pixels of each point in each view that has a
-        usable keypoint (nan elsewhere; the keypoint as labelled after ``flipped``).
+        usable keypoint (nan elsewhere); member views as labelled after ``flipped``, the other
+        views in whichever labelling fits the points better.
     views: (V,) bool, the views that see this person. flipped: (V,) bool, the views whose
         left/right labels were swapped to agree. ambiguous: another set of as many views saw a
         different person (the one nearer the target was kept).
@@ -411,6 +412,12 @@ def triangulate(views: list[CalibratedView], keypoints: np.ndarray,
     if mirrored:
         labels = np.where(members, 1 - labels, labels)
         X, inl = _per_point(fr, members, labels)
+    # A view outside the set is reported in whichever labelling fits the final points better.
+    both = fr.errors_both(X)
+    for c in np.flatnonzero(~members):
+        med = [np.nanmedian(both[c, k]) if np.isfinite(both[c, k]).any() else np.inf
+               for k in (0, 1)]
+        labels[c] = int(med[1] < med[0])
     err = fr.errors(X, labels)
     return Triangulation(X, inl, err, members, labels.astype(bool) & members, ambiguous)
 
