@@ -62,4 +62,16 @@ anny_stamp="$ANNY_DIR/.human-studio-$(grep -E '^anny==' requirements.txt | tr -d
 if [ ! -f "$anny_stamp" ] || ! ls "$ANNY_DIR"/v*/*.safetensors >/dev/null 2>&1; then
   "$VPY" scripts/build_caches.py --stamp "$anny_stamp"
 fi
+# The Khronos glTF-Validator (npm gltf-validator), which the tests run through node on every GLB
+# the studio writes; kept in the git-ignored .cache/ beside the repository's files.
+GLTF_VALIDATOR_VERSION=2.0.0-dev.3.10
+GV_DIR=.cache/gltf-validator
+if command -v npm >/dev/null 2>&1 && \
+   ! grep -qs "\"version\": \"$GLTF_VALIDATOR_VERSION\"" "$GV_DIR/node_modules/gltf-validator/package.json"; then
+  echo "[setup] installing gltf-validator $GLTF_VALIDATOR_VERSION (npm) into $GV_DIR"
+  mkdir -p "$GV_DIR"
+  npm install --prefix "$GV_DIR" --no-audit --no-fund --silent "gltf-validator@$GLTF_VALIDATOR_VERSION" >/dev/null
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "[setup] npm not found: install Node.js to run the glTF validation tests"
+fi
 echo "[setup] ready: $(${VPY} -c 'import torch; print("torch", torch.__version__, "cuda" if torch.cuda.is_available() else "cpu")')"
