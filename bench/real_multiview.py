@@ -18,6 +18,7 @@ For every calibrated capture in ../shared/realdata (core.evaluation.datasets):
    the 12 limb joints of the fitted body's BlazePose points (FrameFit.landmarks, fits.json's
    landmarks3d), head-yaw errors and front/back flips (yaw off by > 45 deg) per view, knee-flexion,
    stoop (trunk vs legs) and trunk-tilt (vs gravity) errors, acceleration error of sequences.
+Per-frame errors of every row go to bench/_out/real_multiview/<capture>_frames.json.
 A frame of a view is measured when the reference has all 12 limb joints and the view's detection
 is of the reference person (a view that tracks someone else, e.g. cam01's background person, is
 counted apart as "other person").
@@ -25,6 +26,7 @@ counted apart as "other person").
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -132,17 +134,21 @@ def reference_quality(capture: Capture, tris, plain, ref: Reference, sec_per_fra
              f"{1000 * sec_per_frame:.0f} ms/frame to triangulate.", "",
              "| view | frames seeing the person | labels swapped | other person | no person | "
              "inlier points/frame | reproj. px median (p90), inliers | median, all points | "
-             "median, distortion ignored |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "median, distortion ignored | distortion moves points by px (max) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for v, view in enumerate(capture.views):
         seeing = sum(bool(t.views[v]) for t in tris)
         inl = np.mean([t.inliers[:, v].sum() for t in tris if t.views[v]]) if seeing else 0.0
         med, p90, _ = _err_stats(tris, v, True)
         med_all, _, _ = _err_stats(tris, v, False)
         med_plain = _err_stats(plain, v, False)[0] if plain is not None else float("nan")
+        pts = np.concatenate([t.points[t.valid] for t in tris])
+        shift = np.linalg.norm(project(view, pts) - project(view, pts, distort=False), axis=1) \
+            if len(pts) else np.full(1, np.nan)
         lines.append(f"| {view.name} | {seeing}/{T} | {int(ref.flipped[v].sum())} | "
                      f"{int(ref.other[v].sum())} | {int(ref.missed[v].sum())} | {inl:.1f} | "
-                     f"{med:.1f} ({p90:.1f}) | {med_all:.1f} | {med_plain:.1f} |")
+                     f"{med:.1f} ({p90:.1f}) | {med_all:.1f} | {med_plain:.1f} | "
+                     f"{np.mean(shift):.1f} ({np.max(shift):.1f}) |")
     return lines
 
 
@@ -268,6 +274,7 @@ class Score:
     yaw: list[float] = field(default_factory=list)
     flips: dict[str, list[int]] = field(default_factory=dict)   # view -> [flips, judged frames]
     view_pa: dict[int, list[float]] = field(default_factory=dict)
+    per_frame: list[dict] = field(default_factory=list)          # one record per measured frame
     accel: list[float] = field(default_factory=list)
     lost: int = 0                                                # measured frames without a fit
 
@@ -296,6 +303,8 @@ def score(row: Row, capture: Capture, ref: Reference, frames_by_view: dict[int, 
             e = m3.pose_errors(preds[f], r, up)
             s.pa.append(e.pa_mpjpe)
             s.view_pa.setdefault(v, []).append(e.pa_mpjpe)
+            s.per_frame.append({"view": view.name, "frame": f, **{
+                k: (round(x, 2) if isinstance(x, float) else x) for k, x in vars(e).items()}})
             s.mpjpe.append(e.mpjpe)
             s.knee.append(e.knee)
             s.stoop.append(e.stoop)
@@ -387,6 +396,11 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
                             body, capture.fps)
             rows.append((row, {v: every for v in views}))
     scored = [(row, score(row, capture, ref, fr)) for row, fr in rows]
+    dump = CACHE / f"{name}_frames.json"
+    dump.parent.mkdir(parents=True, exist_ok=True)
+    dump.write_text(json.dumps([{"method": r.method, "camera": r.camera, "mode": r.mode,
+                                 "frames": sc.per_frame} for r, sc in scored], allow_nan=True))
+    log(f"per-frame errors: {dump}")
     lines = [f"### {capture.title}", "", f"Licence: {capture.licence}. Views "
              f"{', '.join(capture.views[v].name for v in views)}; single-frame rows on "
              f"{single_text} frames" + (f", sequence rows on all {T}." if sequence else "."), ""]

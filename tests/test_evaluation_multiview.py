@@ -158,3 +158,23 @@ def test_smooth_in_time_keeps_constants_and_gaps():
     np.testing.assert_allclose(np.delete(y, 5, 0), 1.0)
     lin = np.arange(30.0)[:, None] * np.ones((1, 3))
     np.testing.assert_allclose(smooth_in_time(lin, 2.0)[8:-8], lin[8:-8], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["pose2sim_single", "pose2sim_multi", "panoptic"])
+def test_real_captures_are_read_consistently(name):
+    """Every camera of the shared captures sits above the floor (height 0 in both worlds) and
+    sees the point the cameras look at, near its image centre (a wrong axis convention puts it
+    behind or outside)."""
+    from core.evaluation.datasets import load_capture, realdata_root
+    from core.evaluation.multiview import _views_centre
+
+    if not realdata_root().exists():
+        pytest.skip(f"{realdata_root()} not present (../shared/realdata beside the repository)")
+    cap = load_capture(name)
+    centre = _views_centre(cap.views)
+    for v in cap.views:
+        assert v.center @ cap.up > 1.0                      # cameras hang above the floor
+        assert v.to_camera(centre)[2] > 1.0                 # ... and look at them
+        px = project(v, centre)
+        assert abs(px[0] - v.width / 2) < 0.3 * v.width and abs(px[1] - v.height / 2) < 0.4 * v.height
+    assert len(cap.media) == len(cap.views) and cap.frames >= 5
