@@ -1,20 +1,27 @@
-"""Train the learned initializer (keypoints -> AnnyBody) on bodies generated from Anny itself.
+"""Train the learned initializer (keypoints -> AnnyBody) on real motion and synthetic poses.
 
+    .venv/bin/python scripts/retarget_mocap.py        # once: ../shared/mocap -> .cache/mocap/anny
     .venv/bin/python scripts/train_initializer.py [--steps 8000] [--shapes 300] [--seed 0]
                                                  [--threads 1] [--out assets/initializer/anny_initializer.pt]
 
-Data, all on the fly and reproducible from --seed (core.synthetic):
-1. a pool of (shape, pose) bodies: --shapes adult phenotypes x --poses-per-shape poses from the
-   mixture of pose modes (difficulty spread over [0.2, 1]); Anny gives their 33 landmarks in
-   the canonical frame (one batched forward per shape: the rest mesh is built once per shape);
-2. every training batch draws bodies from the pool and a fresh random view of each (any yaw,
-   2-6 m, 40-75 degree lenses, portrait and landscape frames) and fresh detector noise
-   (pixel noise, BlazePose-like confidences, dropouts, rare left/right swaps, 3D landmark noise,
-   and 10 % of samples without 3D landmarks, as from OpenPose).
+Data, reproducible from --seed (core.synthetic.training_data):
+1. a pool of (shape, pose) bodies: --shapes adult phenotypes x --poses-per-shape poses, a
+   --real-fraction of them drawn from the CMU motion capture retargeted onto Anny (the clips of
+   held-out subjects excluded), each with its real orientation in a gravity world, the rest from
+   the synthetic mixture of pose modes (difficulty spread over [0.2, 1]) stood upright with a
+   random heading; Anny gives their 33 landmarks in the canonical frame (one batched forward per
+   shape);
+2. every training batch stands its bodies on the ground and films them with realistic cameras
+   (phones and webcams at ordinary heights and distances, pitched at the person; a quarter of
+   the views free, any orientation), then simulates BlazePose: pixel noise, confidences, dropouts,
+   rare left/right swaps, and its 3D errors (flattened depth, bent knees, lean, tilt, limb depth
+   flips, the mirror-image reading of people seen from behind), 10 % of samples without 3D.
 Loss: rotation-matrix error of the global orientation and the 22 joints, joint-position error
 of a stick figure of the mean shape (core.synthetic.skeleton), phenotype error, and the
 scale-free placement (root pixel in box units, log depth).
-Validation: a held-out pool (other seed), fixed views and default noise; reported in metres.
+Validation, both written to the metadata: "synthetic" (a held-out pool of generated poses, free
+views, default noise: comparable with earlier versions) and "real_motion" (held-out subjects'
+motion capture, realistic cameras, BlazePose-like 3D errors).
 """
 from __future__ import annotations
 
@@ -34,44 +41,61 @@ from core.fitting.initializer import (WEIGHTS_PATH, Initializer, InitializerConf
                                       InitializerNet, decode, observation_features)
 from core.synthetic import (NoiseConfig, sample_poses, sample_shapes, sample_views,  # noqa: E402
                             synthesize_keypoints)
+from core.synthetic.training_data import (MOCAP_DIR, detector_noise, film_world,  # noqa: E402
+                                          load_mocap, split_subjects, upright_rotations)
 from core.synthetic.skeleton import PoseSkeleton  # noqa: E402
 
 
 def make_pool(body, n_shapes: int, per_shape: int, rng: np.random.Generator,
-              log_every: int = 50) -> dict[str, torch.Tensor]:
-    """(shape, pose, canonical landmarks) bodies: pose (N, 22, 3), shape (N, 6), landmarks
-    (N, 33, 3) root-relative canonical metres, N = n_shapes * per_shape."""
+              real_poses: np.ndarray | None = None, real_rot: np.ndarray | None = None,
+              real_fraction: float = 0.0, log_every: int = 50) -> dict[str, torch.Tensor]:
+    """(shape, pose, canonical landmarks, world orientation) bodies: pose (N, 22, 3), shape
+    (N, 6), landmarks (N, 33, 3) root-relative canonical metres, world_rot (N, 3, 3) canonical ->
+    world, real (N,) bool; N = n_shapes * per_shape. real_poses / real_rot: (M, 22, 3) and
+    (M, 3, 3) motion-capture frames to draw ``real_fraction`` of the poses from."""
     import roma
 
     shapes = sample_shapes(n_shapes, rng)
-    poses, lms = [], []
+    poses, lms, rots, real = [], [], [], []
     z = torch.zeros(1, 3)
     none = torch.zeros(0, dtype=torch.long)
+    n_real = int(round(per_shape * real_fraction)) if real_poses is not None else 0
     t0 = time.time()
     for i in range(n_shapes):
         d = float(rng.uniform(0.2, 1.0))
-        p = torch.as_tensor(sample_poses(body, per_shape, rng, difficulty=d))
+        synth = sample_poses(body, per_shape - n_real, rng, difficulty=d)
+        rot = upright_rotations(per_shape - n_real, rng)
+        if n_real:
+            pick = rng.integers(0, len(real_poses), n_real)
+            synth = np.concatenate([real_poses[pick], synth])
+            rot = np.concatenate([real_rot[pick], rot])
+        p = torch.as_tensor(synth, dtype=torch.float32)
         with torch.no_grad():
             out = body(z, p, torch.as_tensor(shapes[i:i + 1]), z, vertex_ids=none)
         poses.append(p)
         lms.append(out.landmarks)
+        rots.append(torch.as_tensor(rot, dtype=torch.float64))
+        real.append(torch.arange(per_shape) < n_real)
         if log_every and (i + 1) % log_every == 0:
             print(f"  pool {i + 1}/{n_shapes} shapes, {time.time() - t0:.0f} s", flush=True)
     pose = torch.cat(poses)
     return {"pose": pose, "pose_rotmat": roma.rotvec_to_rotmat(pose),
             "shape": torch.as_tensor(shapes).repeat_interleave(per_shape, 0),
-            "landmarks": torch.cat(lms)}
+            "landmarks": torch.cat(lms), "world_rot": torch.cat(rots), "real": torch.cat(real)}
 
 
 def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, rng: np.random.Generator,
-               noise: NoiseConfig | None = None, no3d_fraction: float = 0.1) -> dict[str, torch.Tensor]:
-    """Views and detector output for pool bodies ``idx``; noise None draws it per batch."""
+               noise: NoiseConfig | None = None, no3d_fraction: float = 0.1,
+               free_fraction: float = 0.25, world: bool = True) -> dict[str, torch.Tensor]:
+    """Views and detector output for pool bodies ``idx``; noise None draws a BlazePose-like
+    detector per batch; ``world`` False films every body with the free views only."""
     lm = pool["landmarks"][idx].numpy().astype(np.float64)
-    v = sample_views(lm, rng)
+    if world:
+        v = film_world(lm, pool["world_rot"][idx].numpy(), rng, free_fraction)
+    else:
+        v = sample_views(lm, rng)
     cam_lm = np.einsum("bij,bkj->bki", v.rotation, lm) + v.transl[:, None]
-    if noise is None:
-        noise = NoiseConfig(noise_px=float(rng.uniform(0.5, 8.0)), dropout=float(rng.uniform(0.0, 0.12)),
-                            swap_prob=0.02, landmark_noise_m=float(rng.uniform(0.005, 0.04)))
+    noise = noise or detector_noise(rng)
     kp, lm3d, _ = synthesize_keypoints(cam_lm, v.rotation, v.transl, v.intrinsics, rng, noise)
     if no3d_fraction > 0:
         lm3d[rng.random(len(idx)) < no3d_fraction] = 0.0
@@ -133,8 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blocks", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mocap", type=Path, default=MOCAP_DIR,
+                    help="retargeted motion capture (scripts/retarget_mocap.py)")
+    ap.add_argument("--real-fraction", type=float, default=0.7,
+                    help="share of pool poses drawn from the motion capture")
+    ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
+    ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
     ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = ap.parse_args(argv)
+    if args.quick:
+        args.steps, args.shapes, args.poses_per_shape = 60, 8, 64
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -143,11 +175,32 @@ def main(argv: list[str] | None = None) -> int:
     body = load_body_model("anny", device="cpu")
     skel = PoseSkeleton.from_body(body)
 
+    clips = load_mocap(args.mocap)
+    train_clips, held_clips = split_subjects(clips, args.holdout, np.random.default_rng(args.seed))
+    real_poses = real_rot = None
+    if train_clips:
+        real_poses = np.concatenate([c.body_pose for c in train_clips])
+        real_rot = np.concatenate([c.world_rot for c in train_clips])
+        print(f"motion capture: {len(real_poses)} frames of {len(train_clips)} clips for training, "
+              f"{sum(len(c.body_pose) for c in held_clips)} frames of {len(held_clips)} held out "
+              f"(subjects {', '.join(sorted({c.subject for c in held_clips}))})", flush=True)
+    else:
+        print(f"no retargeted motion capture in {args.mocap} (run scripts/retarget_mocap.py): "
+              "training on synthetic poses only", flush=True)
     print(f"building pool: {args.shapes} shapes x {args.poses_per_shape} poses", flush=True)
-    pool = make_pool(body, args.shapes, args.poses_per_shape, rng)
+    pool = make_pool(body, args.shapes, args.poses_per_shape, rng, real_poses, real_rot,
+                     args.real_fraction if train_clips else 0.0)
     val_rng = np.random.default_rng(args.seed + 1000)
     val_pool = make_pool(body, 8, 128, val_rng, log_every=0)
-    val = make_batch(val_pool, np.arange(len(val_pool["pose"])), val_rng, NoiseConfig(), 0.0)
+    vals = {"synthetic": make_batch(val_pool, np.arange(len(val_pool["pose"])), val_rng,
+                                    NoiseConfig(), 0.0, world=False)}
+    if held_clips:
+        hp = np.concatenate([c.body_pose for c in held_clips])
+        hr = np.concatenate([c.world_rot for c in held_clips])
+        pick = val_rng.choice(len(hp), min(1024, len(hp)), replace=False)
+        real_val = make_pool(body, 8, 128, val_rng, hp[pick], hr[pick], 1.0, log_every=0)
+        vals["real_motion"] = make_batch(real_val, np.arange(len(real_val["pose"])), val_rng,
+                                         detector_noise(val_rng), 0.0)
     t_data = time.time() - t_start
     print(f"pool ready: {len(pool['pose'])} bodies in {t_data:.0f} s", flush=True)
 
@@ -167,22 +220,30 @@ def main(argv: list[str] | None = None) -> int:
         opt.step()
         sched.step()
         if step % 250 == 0 or step == args.steps:
-            ev = evaluate(net, skel, val)
+            msg = []
+            for name, val in vals.items():
+                ev = evaluate(net, skel, val)
+                msg.append(f"{name} mpjpe {ev['mpjpe_mm']:.1f} mm orient {ev['orient_deg']:.1f} deg")
             print(f"step {step:5d} loss {loss.item():.4f} "
                   + " ".join(f"{k} {v.item():.4f}" for k, v in terms.items())
-                  + f" | val mpjpe {ev['mpjpe_mm']:.1f} mm orient {ev['orient_deg']:.1f} deg "
-                  f"shape {ev['shape_rmse']:.3f} depth {100 * ev['depth_rel']:.1f} % "
-                  f"({time.time() - t_train:.0f} s)", flush=True)
+                  + " | " + "; ".join(msg) + f" ({time.time() - t_train:.0f} s)", flush=True)
 
-    ev = evaluate(net, skel, val)
+    validation = {name: {k: round(v, 4) for k, v in evaluate(net, skel, val).items()}
+                  for name, val in vals.items()}
     meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch,
             "pool_bodies": n, "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
+            "real_fraction": args.real_fraction if train_clips else 0.0,
+            "mocap_training_frames": 0 if real_poses is None else int(len(real_poses)),
+            "mocap_heldout_subjects": sorted({c.subject for c in held_clips}),
             "samples_seen": args.steps * args.batch, "lr": args.lr,
             "data_seconds": round(t_data, 1), "train_seconds": round(time.time() - t_train, 1),
             "total_seconds": round(time.time() - t_start, 1),
             "cpu_seconds": round(time.process_time() - cpu_start, 1), "threads": args.threads,
-            "validation": {k: round(v, 4) for k, v in ev.items()},
-            "validation_set": "8 held-out shapes x 128 poses (seed+1000), default NoiseConfig"}
+            "validation": validation,
+            "validation_sets": {"synthetic": "8 held-out shapes x 128 generated poses (seed+1000), "
+                                             "free views, default NoiseConfig",
+                                "real_motion": "1024 frames of the held-out subjects' motion "
+                                               "capture, realistic cameras, BlazePose-like noise"}}
     Initializer(net, "cpu").save(args.out, meta)
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(meta, indent=1))

@@ -42,6 +42,9 @@ class NoiseConfig:
     hidden_noise_m: extra noise on landmarks hidden from the camera, metres.
     mirror_prob: probability per limb (arm or leg) that its depth is reflected about its root
         joint (the limb reported in front of the body instead of behind it, or the reverse).
+    mirror_view_prob: probability per observation of the detector's mirror-image reading: the
+        whole 3D skeleton reflected in depth about the hips and every left/right label swapped
+        (2D and 3D), as BlazePose reads people seen from behind as facing the camera.
     """
 
     noise_px: float = 3.0
@@ -54,6 +57,7 @@ class NoiseConfig:
     lean_m: tuple[float, float] = (0.0, 0.0)
     hidden_noise_m: float = 0.0
     mirror_prob: float = 0.0
+    mirror_view_prob: float = 0.0
 
 
 def visibility(rotation: np.ndarray, transl: np.ndarray) -> np.ndarray:
@@ -110,6 +114,11 @@ def synthesize_keypoints(landmarks: np.ndarray, rotation: np.ndarray, transl: np
     rel = _detector_3d_errors(rel, rotation, vis, rng, cfg)
 
     kp = np.concatenate([uv, conf[..., None]], -1)
+    if cfg.mirror_view_prob > 0:
+        mirror = rng.random(b) < cfg.mirror_view_prob
+        rel[mirror, :, 2] *= -1.0
+        kp[mirror] = kp[mirror][:, _FLIP]
+        rel[mirror] = rel[mirror][:, _FLIP]
     swapped = rng.random(b) < cfg.swap_prob
     kp[swapped] = kp[swapped][:, _FLIP]
     rel[swapped] = rel[swapped][:, _FLIP]
