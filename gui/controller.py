@@ -5,6 +5,13 @@ the model, not the other way round). Jobs run on one long-lived worker thread (g
 whose ``ModelCache`` keeps the torch models; results come back as queued signals and are stored
 in the ``Session`` right away, so Cancel, an error or closing the window keeps them. After every
 job the session is saved (atomically) beside the media.
+
+Responsiveness: frames come from ``core.media.DisplayFrames`` (recently shown frames, then a
+display proxy built in the background, then the exact frame fetched on a background thread once
+scrubbing pauses for ``EXACT_AFTER_MS``); bodies are drawn at display resolution and cached
+(gui.overlay_cache). Results, progress and avatar previews streamed by a job are stored at once
+but told to the window at most every ``RESULTS_EVERY_MS`` / ``PROGRESS_EVERY_MS`` /
+``PREVIEW_EVERY_MS``: it redraws the latest state, not every result.
 """
 from __future__ import annotations
 
@@ -14,17 +21,28 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, QTimer, Signal, Slot
 
 from core.errors import MediaError, StudioError
+from core.media import DisplayConfig, DisplayFrames
 from core.session import Session, SessionError, load_session, save_session, session_path_for
 from core.types import Frame, FrameFit, Observation, Progress
 from gui import pipeline
 from gui.dialogs.export_dialog import ExportOptions
 from gui.occlusion_job import NAME as OCCLUSION, is_occlusion, occlusion_job
+from gui.overlay_cache import BodyOverlays, Patch
 from gui.workers import Job, WorkerThread
 
 log = logging.getLogger("studio")
+
+#: While a job streams results the window hears of them at most this often, milliseconds.
+RESULTS_EVERY_MS = 150
+#: Job progress is passed on at most this often, milliseconds.
+PROGRESS_EVERY_MS = 100
+#: Avatar previews (a 3D mesh update each) are passed on at most this often, milliseconds.
+PREVIEW_EVERY_MS = 250
+#: A proxy frame is replaced by the exact one when scrubbing pauses this long, milliseconds.
+EXACT_AFTER_MS = 250
 
 
 class StudioController(QObject):
@@ -32,8 +50,14 @@ class StudioController(QObject):
 
     Signals:
         media_opened(object source)       a FrameSource is open (session reset)
-        frame_ready(object frame)         the current Frame was decoded
-        results_changed(int index)        an observation or fit of frame ``index`` changed (-1: many)
+        frame_ready(object frame)         the current frame is ready to show: a
+                                          core.media.DisplayFrame, the exact frame or (``exact``
+                                          False) its display proxy, followed by the exact one
+        results_changed(int index)        an observation or fit of frame ``index`` changed (-1:
+                                          many, the current frame among them); while a job
+                                          streams, at most every RESULTS_EVERY_MS, with one of
+                                          the changed frames (a fitted one if any) standing for
+                                          several when the current frame is not among them
         busy_changed(bool busy, str name) a job started or ended
         progress(object Progress)         progress of the running job
         job_done(str name, bool cancelled)
@@ -51,6 +75,7 @@ class StudioController(QObject):
     error = Signal(str, str, str)
     message = Signal(str, str)
     avatar_preview = Signal(object)
+    _exact_arrived = Signal(int, object)  # (media generation, Frame) from the fetcher thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +99,18 @@ class StudioController(QObject):
         self.job_started_at = 0.0
         self.cancel_requested_at: float | None = None
         self.last_cancel_latency: float | None = None
+        #: frames for the eye: caches and display proxy of the open media (core.media)
+        self.display: DisplayFrames | None = None
+        self.display_config = DisplayConfig()
+        self.overlays = BodyOverlays()
+        self._media_generation = 0
+        self._exact_arrived.connect(self._on_exact)
+        self._exact_timer = self._timer(EXACT_AFTER_MS, self._fetch_exact)
+        self._pending: set[int] = set()
+        self._results_timer = self._timer(RESULTS_EVERY_MS, self._flush_results)
+        self._pending_progress: Progress | None = None
+        self._progress_timer = self._timer(PROGRESS_EVERY_MS, self._flush_progress)
+        self._preview_timer = self._timer(PREVIEW_EVERY_MS, self._flush_preview)
         pipeline.leave_a_core_for_the_window()
         self._models = pipeline.ModelCache()
         self.worker = WorkerThread(self._models)
@@ -82,6 +119,13 @@ class StudioController(QObject):
         r.item.connect(self._on_item)
         r.finished.connect(self._on_finished)
         r.failed.connect(self._on_failed)
+
+    def _timer(self, ms: int, slot) -> QTimer:
+        t = QTimer(self)
+        t.setSingleShot(True)
+        t.setInterval(ms)
+        t.timeout.connect(slot)
+        return t
 
     # ---- media ------------------------------------------------------------------------------------
     @property
@@ -108,9 +152,14 @@ class StudioController(QObject):
             self._report("Cannot open this file", exc)
             return False
         self.save()  # the previous media's work, if any
+        self._close_display()
         if self.source is not None:
             self.source.close()
         self.source = source
+        self._media_generation += 1
+        generation = self._media_generation
+        self.display = DisplayFrames(source, self.display_config,
+                                     on_exact=lambda f: self._exact_arrived.emit(generation, f))
         self.session = Session(media_path=Path(source.path).resolve())
         self.parents = None
         self.index = 0
@@ -160,17 +209,52 @@ class StudioController(QObject):
         return True
 
     def show_frame(self, index: int) -> None:
-        """Decode frame ``index`` (GUI thread) and emit ``frame_ready``; errors are reported."""
+        """Show frame ``index``: emit ``frame_ready`` with what DisplayFrames has at once (a
+        shown frame, the next frame in sequence, the proxy, else a decode here); a proxy is
+        followed by the exact frame when scrubbing pauses. Errors are reported."""
         if self.source is None:
             return
         index = int(min(max(0, index), len(self.source) - 1))
         try:
-            self.frame = self.source.read(index)
+            frame = self.display.frame(index) if self.display is not None \
+                else self.source.read(index)
         except StudioError as exc:
             self._report("Cannot show this frame", exc)
             return
         self.index = index
+        self.frame = frame
+        self.frame_ready.emit(frame)
+        if not getattr(frame, "exact", True):
+            self._exact_timer.start()  # restarted by every step: fetch once scrubbing pauses
+
+    def _fetch_exact(self) -> None:
+        if self.display is not None and self.frame is not None and \
+                not getattr(self.frame, "exact", True):
+            self.display.fetch_exact(self.index)
+
+    @Slot(int, object)
+    def _on_exact(self, generation: int, frame: Frame) -> None:
+        """The full-resolution frame replaces the proxy shown (when it is still the one shown)."""
+        if generation != self._media_generation or self.display is None or self.frame is None \
+                or getattr(self.frame, "exact", True) or frame.index != self.index:
+            return
+        self.frame = self.display.frame(frame.index)  # cached now: exact
         self.frame_ready.emit(self.frame)
+
+    def _close_display(self) -> None:
+        self._exact_timer.stop()
+        if self.display is not None:
+            self.display.close()
+            self.display = None
+        self.overlays.clear()
+
+    def body_overlay(self, scale: float = 1.0) -> Patch | None:
+        """The current frame's fitted body as a gui.overlay_cache.Patch drawn at ``scale`` of
+        full resolution (cached per frame), or None when the frame has no fitted body."""
+        fit, faces = self.fit(), self.faces
+        if fit is None or fit.vertices is None or faces is None:
+            return None
+        return self.overlays.get(self.index, fit, faces, scale)
 
     # ---- results of the current frame ---------------------------------------------------------
     def observation(self, index: int | None = None) -> Observation | None:
@@ -195,13 +279,19 @@ class StudioController(QObject):
         err = np.full(n, np.nan)
         speed = np.full(n, np.nan)
         fps = self.source.fps or 1.0
-        for i, f in self.session.fits.items():
-            if 0 <= i < n:
-                err[i] = f.error
-                prev = self.session.fits.get(i - 1)
-                if f.joints is not None and prev is not None and prev.joints is not None \
-                        and prev.joints.shape == f.joints.shape:
-                    speed[i] = float(np.linalg.norm(f.joints - prev.joints, axis=1).mean() * fps)
+        fits = self.session.fits
+        keys = sorted(i for i in fits if 0 <= i < n)
+        err[keys] = [fits[i].error for i in keys]
+        by_shape: dict[tuple, list[int]] = {}
+        for i in keys:
+            if fits[i].joints is not None:
+                by_shape.setdefault(fits[i].joints.shape, []).append(i)
+        for ids in by_shape.values():  # speed where the previous frame has the same joints
+            ids_a = np.asarray(ids)
+            joints = np.stack([fits[i].joints for i in ids])
+            step = np.linalg.norm(joints[1:] - joints[:-1], axis=2).mean(1) * fps
+            follows = ids_a[1:] == ids_a[:-1] + 1
+            speed[ids_a[1:][follows]] = step[follows]
         return {"error px": err, "joint speed": speed}
 
     # ---- jobs -------------------------------------------------------------------------------------
@@ -310,7 +400,38 @@ class StudioController(QObject):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
-        self.progress.emit(p)
+        self._pending_progress = p
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _flush_progress(self) -> None:
+        p, self._pending_progress = self._pending_progress, None
+        if p is not None and self.busy:
+            self.progress.emit(p)
+
+    def _changed(self, index: int) -> None:
+        """Frame ``index`` has new results: tell the window with the next flush."""
+        self._pending.add(int(index))
+        if not self._results_timer.isActive():
+            self._results_timer.start()
+
+    def _flush_results(self) -> None:
+        """One results_changed for what changed since the last one (see the class docstring)."""
+        self._results_timer.stop()
+        pending, self._pending = self._pending, set()
+        if not pending:
+            return
+        if len(pending) == 1:
+            self.results_changed.emit(next(iter(pending)))
+        elif self.index in pending:
+            self.results_changed.emit(-1)
+        else:
+            fitted = [i for i in pending if self.session is not None and i in self.session.fits]
+            self.results_changed.emit(max(fitted or pending))
+
+    def _flush_preview(self) -> None:
+        if self.preview is not None and self.busy:
+            self.avatar_preview.emit(self.preview)
 
     @Slot(object)
     def _on_item(self, item: object) -> None:
@@ -318,20 +439,22 @@ class StudioController(QObject):
             return
         if isinstance(item, Observation):
             self.session.add_observation(item)
-            self.results_changed.emit(item.index)
+            self._changed(item.index)
         elif isinstance(item, FrameFit):
             self.session.add_fit(item)
-            self.results_changed.emit(item.index)
+            self._changed(item.index)
         elif pipeline.is_surface(item):
             self.session.add_surface(item)
             self.message.emit(f"Clothed surface of frame {item.index}: {item.num_vertices} "
                               f"vertices ({item.mode})", "info")
-            self.results_changed.emit(item.index)
+            self._changed(item.index)
         elif pipeline.is_avatar_preview(item):
             self.preview = item
-            self.avatar_preview.emit(item)
+            if not self._preview_timer.isActive():
+                self._preview_timer.start()
         elif pipeline.is_avatar(item):
             self.preview = None
+            self._preview_timer.stop()
             self.session.set_avatar(item)
             self.message.emit(f"Avatar: {item.iterations} steps, mean silhouette IoU "
                               f"{item.mean_iou:.3f} over {len(item.posed)} frame(s)", "info")
@@ -345,6 +468,10 @@ class StudioController(QObject):
             self.parents = item.parents
 
     def _end_job(self, cancelled: bool) -> str:
+        self._flush_results()
+        self._progress_timer.stop()
+        self._preview_timer.stop()
+        self._pending_progress = None
         name = self.job_name
         self.job_name = ""
         self.preview = None
@@ -468,6 +595,7 @@ class StudioController(QObject):
             self._models.close()
         else:
             log.warning("the worker thread did not stop within %.0f s", timeout_s)
+        self._close_display()
         if self.source is not None:
             self.source.close()
 

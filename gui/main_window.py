@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._show_layers_for_job)
         c.job_done.connect(self._on_job_done)
         self.timeline.index_changed.connect(c.show_frame)
+        self.frame_view.overlay_scale_changed.connect(lambda _scale: self._draw_results())
         self.timeline.playing_changed.connect(
             lambda on: self.actions_by_key["play"].setIcon(
                 qta.icon("fa5s.pause" if on else "fa5s.play", color=ICON)))
@@ -374,6 +375,7 @@ class MainWindow(QMainWindow):
 
     # ---- reacting to the controller -----------------------------------------------------------------
     def _on_media_opened(self, source) -> None:
+        self._shown = None
         self.setWindowTitle(f"{Path(source.path).name} — {APP_NAME}")
         self.timeline.set_count(len(source), source.fps)
         self.viewer.clear()
@@ -385,10 +387,13 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_frame(self, frame: Frame) -> None:
-        self.frame_view.set_image(frame.image)
+        # a DisplayFrame: the exact frame, or a display proxy stretched over the full frame
+        self.frame_view.set_image(frame.image, getattr(frame, "full_size", None))
         if self.timeline.index != frame.index:
             self.timeline.set_index(frame.index)
-        self._draw_results()
+        shown, self._shown = getattr(self, "_shown", None), (frame.index, frame)
+        if shown is None or shown[0] != frame.index or getattr(shown[1], "exact", True):
+            self._draw_results()  # (the exact frame replacing a proxy changes no layer)
 
     def _on_results(self, index: int) -> None:
         s = self.controller.session
@@ -412,14 +417,15 @@ class MainWindow(QMainWindow):
             lines.append("person found" if obs.person else "no person found")
         if fit is not None and fit.vertices is not None and c.faces is not None and frame is not None:
             t0 = time.perf_counter()
-            try:
-                layer = pipeline.body_layer(fit.vertices, c.faces, fit.camera)
-                if layer.shape[:2] != frame.image.shape[:2]:
+            try:  # the body's box only, at display resolution, cached per frame
+                layer = c.body_overlay(fv.overlay_scale())
+                if (fit.camera.width, fit.camera.height) != getattr(
+                        frame, "full_size", frame.image.shape[1::-1]):
                     layer = None
             except Exception as exc:  # noqa: BLE001 - a drawing failure must not stop scrubbing
                 self.log_panel.append(f"Body overlay could not be drawn: {exc}", "warning")
                 layer = None
-            fv.set_body(layer)
+            fv.set_layer_patch("body", layer)
             self._overlay_ms = (time.perf_counter() - t0) * 1000
             self.viewer.set_body(fit.vertices, c.faces, fit.joints, c.parents)
             lines.append(f"fit: {fit.status.replace('_', ' ')}")

@@ -25,20 +25,26 @@ def copy_media(src: Path, folder: Path) -> Path:
     return dst
 
 
-def new_window(qtbot, quality: str = "fast"):
-    """A shown MainWindow: restores sessions without asking, errors recorded not shown."""
+def new_window(qtbot, quality: str = "fast", restore_policy: str = "always"):
+    """A shown MainWindow: restores sessions without asking (``restore_policy``), errors
+    recorded not shown. qtbot: pytest-qt's, or None (a benchmark) to wait by hand."""
     from gui.app import create_window, make_app
 
-    make_app([])
+    app = make_app([])
     window = create_window()
-    window.restore_policy = "always"
+    window.restore_policy = restore_policy
     window.errors.interactive = False
     p = window.side_panel
     p.set_value(p.quality, quality)
     p.set_value(p.device, "cpu")
     window.resize(1500, 920)
     window.show()
-    qtbot.waitExposed(window)
+    if qtbot is not None:
+        qtbot.waitExposed(window)
+    else:
+        for _ in range(40):
+            app.processEvents()
+            time.sleep(0.01)
     return window
 
 

@@ -5,6 +5,16 @@ torch models it loads (detector, body model) are built once and stay on that thr
 thread submits a ``Job``; the runner drives the job's generator and turns each ``yield`` into a
 signal. Cancel sets a ``CancelToken`` that the core checks between steps; nothing is ever
 terminated. Every exception is caught and reported through ``failed`` (the window shows it).
+
+Room for the window (``BackgroundPolicy``): the worker thread lowers its own priority before its
+first job (Linux per-thread nice, core.threads), and every thread a job starts inherits it: the
+fitting thread of a track, MediaPipe's graph threads (XNNPACK runs one thread per model on
+desktop Linux), FFmpeg's decode threads, torch's OpenMP pool. A soft priority: with the window
+idle the job keeps every core, and a track still overlaps perception and fitting on two threads.
+OpenCV runs on the calling thread (``cv2.setNumThreads(1)``): the job's two threads already fill
+two cores, and a shared OpenCV pool would lend the window's work to threads of the job's
+priority (or the job's to the window's). torch keeps one core for the window
+(gui.pipeline.leave_a_core_for_the_window) and a track fits on one torch thread.
 """
 from __future__ import annotations
 
@@ -17,11 +27,36 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.errors import Cancelled, StudioError
 from core.progress import CancelToken
+from core.threads import lower_thread_priority, thread_nice
 from core.types import Progress
 
 #: A job body: called on the worker thread with the runner's model cache and a cancel token;
 #: returns a core job generator (yields Progress / partial results, returns the final value).
 JobFunction = Callable[[Any, CancelToken], Iterator]
+
+
+@dataclass
+class BackgroundPolicy:
+    """How the worker thread's jobs leave room for the window (see the module docstring)."""
+
+    enabled: bool = True
+    """False runs jobs at the window's priority with the libraries' own pool sizes (for
+    comparisons: bench/gui_latency.py measures the job's speed both ways)."""
+    nice: int = 10
+    """Steps added to the worker thread's nice value (Linux) before its first job: a weight of
+    ~1/9 of the window's thread when both want the same core."""
+    cv2_threads: int = 1
+    """``cv2.setNumThreads`` for the process once a job runs (1: on the calling thread)."""
+
+    def apply(self) -> bool:
+        """Called on the worker thread before its first job. returns: True when the thread's
+        priority was lowered."""
+        if not self.enabled:
+            return False
+        import cv2
+
+        cv2.setNumThreads(int(self.cv2_threads))
+        return lower_thread_priority(self.nice)
 
 
 @dataclass
@@ -54,9 +89,14 @@ class JobRunner(QObject):
     failed = Signal(str, str)
     _submit = Signal(object)
 
-    def __init__(self, models: Any) -> None:
+    def __init__(self, models: Any, policy: BackgroundPolicy | None = None) -> None:
         super().__init__()
         self.models = models  # touched only on the worker thread once started
+        #: applied on the worker thread before its first job; replace it before then to change it
+        self.policy = policy or BackgroundPolicy()
+        #: the worker thread's nice value once its first job started (None before, or elsewhere)
+        self.nice: int | None = None
+        self._prepared = False
         self._current: Job | None = None
         self._cancelled_at: float | None = None
         #: seconds from the last cancel() to the job's loop ending on the worker thread
@@ -83,6 +123,10 @@ class JobRunner(QObject):
     # -- worker thread -----------------------------------------------------------------------
     @Slot(object)
     def _run(self, job: Job) -> None:
+        if not self._prepared:
+            self._prepared = True
+            self.policy.apply()
+            self.nice = thread_nice()
         self.started.emit(job.name)
         result = None
         self._cancelled_at = None
@@ -126,11 +170,12 @@ class JobRunner(QObject):
 class WorkerThread(QObject):
     """Owns the long-lived QThread and its JobRunner; stops them cleanly."""
 
-    def __init__(self, models: Any, parent: QObject | None = None) -> None:
+    def __init__(self, models: Any, parent: QObject | None = None,
+                 policy: BackgroundPolicy | None = None) -> None:
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("studio-worker")
-        self.runner = JobRunner(models)
+        self.runner = JobRunner(models, policy)
         self.runner.moveToThread(self.thread)
         self.thread.start()
 

@@ -35,6 +35,7 @@ def test_open_scrub_and_play_video(window, qtbot, taiji_mp4, tmp_path, artifacts
     assert window.timeline.count == len(c.source) > 200
     window.timeline.set_index(200)
     assert c.index == 200 and window.timeline.spin.value() == 200
+    qtbot.waitUntil(lambda: c.frame.exact, timeout=5000)  # a display proxy, then the exact frame
     with open_source(media) as src:
         expected = src.read(200).image
     np.testing.assert_array_equal(shown_image(window), expected)

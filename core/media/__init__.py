@@ -10,21 +10,28 @@
 
 Decisions: see source.py (frame rate, threads), image_io.py (colour formats, alpha onto black,
 EXIF), folder_source.py (ordering, mixed sizes letterboxed to the first frame) and
-video_source.py (exact seeking, verified frame count).
+video_source.py (exact seeking, verified frame count). For a window: frame_cache.py
+(``DisplayFrames``: recently shown frames and a display proxy, so scrubbing never waits for a
+seek) and display_proxy.py (the JPEG proxy and its byte budget).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from core.errors import MediaError
+from core.media.display_proxy import DisplayProxy, ProxyBuilder, ProxyConfig
 from core.media.folder_source import FolderSource
+from core.media.frame_cache import (DisplayConfig, DisplayFrame, DisplayFrames, FrameCache,
+                                    FrameFetcher)
 from core.media.image_io import IMAGE_SUFFIXES, read_image
 from core.media.image_source import ImageSource
 from core.media.source import FrameSource
 from core.media.video_source import VIDEO_SUFFIXES, VideoSource
 
 __all__ = ["FrameSource", "ImageSource", "VideoSource", "FolderSource", "open_source",
-           "read_image", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "MediaError"]
+           "read_image", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "MediaError",
+           "DisplayFrames", "DisplayFrame", "DisplayConfig", "DisplayProxy", "ProxyBuilder",
+           "ProxyConfig", "FrameCache", "FrameFetcher"]
 
 
 def open_source(path: str | Path) -> FrameSource:

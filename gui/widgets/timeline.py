@@ -2,15 +2,20 @@
 
 ``TimelineStrip`` paints, for every frame, a status mark (observed, fitted, bridged, low
 confidence, no person) and small per-frame plots (e.g. fit error and joint speed) above a
-playhead; click or drag on it to scrub. ``Timeline`` adds the transport buttons, the frame
-number and the timecode, and plays at the source frame rate with a QTimer on the GUI thread.
+playhead; click or drag on it to scrub. Marks and plots are painted once into a pixmap when
+they change (a scrub step repaints only the pixmap and the playhead, whatever the frame count).
+``Timeline`` adds the transport buttons, the frame number and the timecode, and plays at the
+source frame rate with a QTimer on the GUI thread: each tick shows the frame due at that moment,
+so a slow frame is skipped rather than the playback slowed down.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import qtawesome as qta
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -22,6 +27,9 @@ STATUS_COLORS = {
     "low_confidence": QColor(240, 170, 40),
     "no_person": QColor(200, 70, 70),
 }
+#: Marks by how much they need a look (a bin of many frames shows its worst one).
+_MARKS = ("observed", "fitted", "bridged", "low_confidence", "no_person")
+_MARK_ORDER = {name: k + 1 for k, name in enumerate(_MARKS)}
 #: Legend labels of the status marks.
 STATUS_LABELS = {"observed": "detected", "fitted": "fitted", "bridged": "bridged",
                  "low_confidence": "low confidence", "no_person": "no person"}
@@ -55,6 +63,7 @@ class TimelineStrip(QWidget):
         self.index = 0
         self.status: dict[int, str] = {}
         self.series: dict[str, np.ndarray] = {}
+        self._background: QPixmap | None = None  # marks and plots; None: repaint them
         self.setMinimumHeight(58)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setMouseTracking(False)
@@ -72,54 +81,95 @@ class TimelineStrip(QWidget):
         w = self.width() - 12
         return int(min(max(0, self.count - 1), max(0, (x - 6) * self.count / max(1, w))))
 
+    def invalidate(self) -> None:
+        """Marks, plots or frame count changed: repaint them at the next paint."""
+        self._background = None
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._background = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event) -> None:  # noqa: N802
+        dpr = self.devicePixelRatioF()
+        if self._background is None or self._background.size() != self.size() * dpr:
+            self._background = QPixmap(self.size() * dpr)
+            self._background.setDevicePixelRatio(dpr)
+            self._paint_background(self._background)
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._background)
+        if self.count > 0:
+            x = self._x(self.index)
+            p.setPen(QPen(QColor(255, 255, 255), 2))
+            p.drawLine(QPointF(x, 2), QPointF(x, self.height() - 2))
+        p.end()
+
+    def _bins(self, columns: int) -> np.ndarray:
+        """(B + 1,) int64 frame edges of the bins painted: one frame per bin, or, for more
+        frames than pixel ``columns``, about one bin per column (its worst mark and its highest
+        value are drawn, so a single weak frame among thousands still shows)."""
+        if self.count <= columns:
+            return np.arange(self.count + 1, dtype=np.int64)
+        return np.unique(np.linspace(0, self.count, columns + 1).round().astype(np.int64))
+
+    def _paint_background(self, pixmap: QPixmap) -> None:
+        p = QPainter(pixmap)
         p.setRenderHint(QPainter.Antialiasing)
         r = self.rect()
         p.fillRect(r, QColor(32, 33, 37))
         if self.count <= 0:
+            p.end()
             return
         plot = QRectF(6, 4, r.width() - 12, r.height() - 20)
         marks = QRectF(6, r.height() - 14, r.width() - 12, 8)
         p.fillRect(marks, QColor(50, 52, 58))
-        step = marks.width() / self.count
+        edges = self._bins(max(1, int(marks.width())))
+        starts, per = edges[:-1], marks.width() / self.count
+        # marks: the worst status of each bin, runs of one colour drawn as one rectangle
+        code = np.zeros(self.count, np.int8)
         for i, st in self.status.items():
-            color = STATUS_COLORS.get(st)
-            if color is not None and 0 <= i < self.count:
-                p.fillRect(QRectF(marks.left() + i * step, marks.top(), max(step, 1.5),
-                                  marks.height()), color)
+            if 0 <= i < self.count and st in _MARK_ORDER:
+                code[i] = _MARK_ORDER[st]
+        worst = np.maximum.reduceat(code, starts)
+        change = np.flatnonzero(np.diff(worst)) + 1
+        for a, b in zip(np.r_[0, change], np.r_[change, len(worst)]):
+            if worst[a]:
+                x0, x1 = marks.left() + edges[a] * per, marks.left() + edges[b] * per
+                p.fillRect(QRectF(x0, marks.top(), max(x1 - x0, 1.5), marks.height()),
+                           STATUS_COLORS[_MARKS[worst[a] - 1]])
+        xs = 6 + ((starts + edges[1:] - 1) / 2 + 0.5) * (r.width() - 12) / self.count
         for k, (name, values) in enumerate(self.series.items()):
             v = np.asarray(values, np.float64)[: self.count]
+            if len(v) < self.count:
+                v = np.r_[v, np.full(self.count - len(v), np.nan)]
             finite = np.isfinite(v)
             if not finite.any():
                 continue
             top = np.nanpercentile(v[finite], 98) or 1.0
+            peak = np.maximum.reduceat(np.where(finite, v, -np.inf), starts)
+            ok = np.isfinite(peak)
+            ys = plot.bottom() - np.minimum(1.0, np.where(ok, peak, 0.0) / top) * plot.height()
             path = QPainterPath()
             pen_down = False
-            for i in range(len(v)):
-                if not finite[i]:
+            for x, y, good in zip(xs.tolist(), ys.tolist(), ok.tolist()):
+                if not good:
                     pen_down = False
-                    continue
-                pt = QPointF(self._x(i), plot.bottom() - min(1.0, v[i] / top) * plot.height())
-                if pen_down:
-                    path.lineTo(pt)
+                elif pen_down:
+                    path.lineTo(x, y)
                 else:
-                    path.moveTo(pt)
+                    path.moveTo(x, y)
                     pen_down = True
             color = SERIES_COLORS[k % len(SERIES_COLORS)]
             p.setPen(QPen(color, 1.2))
             p.drawPath(path)
-            if finite.sum() < 0.2 * self.width():  # sparse: show each value as a dot too
+            if ok.sum() < 0.2 * self.width():  # sparse: show each value as a dot too
                 p.setBrush(color)
-                for i in np.flatnonzero(finite):
-                    y = plot.bottom() - min(1.0, v[i] / top) * plot.height()
-                    p.drawEllipse(QPointF(self._x(i), y), 2.0, 2.0)
+                for b in np.flatnonzero(ok):
+                    p.drawEllipse(QPointF(xs[b], ys[b]), 2.0, 2.0)
                 p.setBrush(Qt.NoBrush)
             p.setFont(QFont(self.font().family(), 7))
             p.drawText(QPointF(plot.left() + 2 + 70 * k, plot.top() + 8), name)
-        x = self._x(self.index)
-        p.setPen(QPen(QColor(255, 255, 255), 2))
-        p.drawLine(QPointF(x, 2), QPointF(x, r.height() - 2))
+        p.end()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         self.scrubbed.emit(self._index_at(event.position().x()))
@@ -143,6 +193,10 @@ class Timeline(QWidget):
         super().__init__(parent)
         self.count = 0
         self.fps = 0.0
+        #: frames playback skipped to keep the source frame rate (since the window opened)
+        self.skipped = 0
+        self._play_from = (0.0, 0, 25.0)
+        self._ticking = False
         self.strip = TimelineStrip()
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.PreciseTimer)
@@ -212,6 +266,7 @@ class Timeline(QWidget):
         self.strip.count = self.count
         self.strip.index = 0
         self.strip.status, self.strip.series = {}, {}
+        self.strip.invalidate()
         self.spin.blockSignals(True)
         self.spin.setRange(0, max(0, self.count - 1))
         self.spin.setValue(0)
@@ -227,12 +282,12 @@ class Timeline(QWidget):
     def set_status(self, status: dict[int, str]) -> None:
         """Per-frame status marks: frame index -> "observed", "fitted", "bridged", ..."""
         self.strip.status = dict(status)
-        self.strip.update()
+        self.strip.invalidate()
 
     def set_series(self, series: dict[str, np.ndarray]) -> None:
         """Per-frame plots: name -> (count,) float array, nan where unknown."""
         self.strip.series = dict(series)
-        self.strip.update()
+        self.strip.invalidate()
 
     # ---- navigation ----------------------------------------------------------------------------
     def set_index(self, index: int) -> None:
@@ -247,6 +302,8 @@ class Timeline(QWidget):
         self.spin.blockSignals(False)
         self._update_labels()
         self.strip.update()
+        if self.playing and not self._ticking:  # moved by hand while playing: play on from here
+            self._play_from = (time.monotonic(), index, self._play_from[2])
         self.index_changed.emit(index)
 
     def step(self, delta: int) -> None:
@@ -263,7 +320,9 @@ class Timeline(QWidget):
             return
         if self.index >= self.count - 1:
             self.set_index(0)
-        self.timer.start(max(1, int(round(1000.0 / (self.fps if self.fps > 0 else 25.0)))))
+        rate = self.fps if self.fps > 0 else 25.0
+        self._play_from = (time.monotonic(), self.index, rate)
+        self.timer.start(max(1, int(round(1000.0 / rate))))
         self.play_btn.setIcon(qta.icon("fa5s.pause", color="#dddddd"))
         self.playing_changed.emit(True)
 
@@ -278,10 +337,21 @@ class Timeline(QWidget):
         self.pause() if self.playing else self.play()
 
     def _tick(self) -> None:
+        """Show the frame due now at the source rate (skipping any the window had no time for)."""
         if self.index >= self.count - 1:
             self.pause()
             return
-        self.step(1)
+        t0, start, rate = self._play_from
+        due = start + int((time.monotonic() - t0) * rate + 0.5)
+        if due <= self.index:
+            return
+        if due > self.index + 1:
+            self.skipped += due - self.index - 1
+        self._ticking = True
+        try:
+            self.set_index(min(due, self.count - 1))
+        finally:
+            self._ticking = False
 
     def _update_labels(self) -> None:
         t = self.index / self.fps if self.fps > 0 else 0.0

@@ -7,17 +7,26 @@ at the subject's front. Layers: "body" (the fitted body, flat colour), "surface"
 clothed surface, vertex colours) and "avatar" (the subject's avatar, UV texture or vertex
 colours); each has a toggle button. Buttons: front / side / back / reset camera, wireframe,
 joints.
+
+Speed (software OpenGL on a laptop CPU): the GL widget is a native child window (see
+``__init__``), no multisampling (8x MSAA made one render of the body
+~4x dearer), normals from numpy, points moved in place, and meshes that stream in (a scrub step,
+playback, live previews) render at most every ``min_render_interval_s`` through one
+coalesced repaint; the user's own turning renders at once as before.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyvista as pv
 import qtawesome as qta
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
 from core.export.mesh_io import camera_to_upright
+from core.render.overlay import vertex_normals
 
 BODY_COLOR = "#9fb8d8"
 #: Layers under the body's: name -> (button icon, tooltip).
@@ -50,12 +59,21 @@ class Viewer3D(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
+        #: streamed mesh updates render at most this often (seconds); see the module docstring
+        self.min_render_interval_s = 0.2
+        self.renders = 0  # renders requested through render_soon (for benchmarks)
+        self._last_render = 0.0
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render_now)
         self.plotter.set_background("#1d1f23", top="#3a3f48")
         self.mesh: pv.PolyData | None = None
         self.joints: pv.PolyData | None = None
         self._mesh_actor = None
         self._joint_actor = None
+        self._joint_parents = None
+        self._shown_vertices = None
         self._faces: np.ndarray | None = None
         self._wireframe = False
         self._show_joints = False
@@ -103,7 +121,13 @@ class Viewer3D(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
+        # The GL widget sits in a native child window of its own: a QOpenGLWidget elsewhere
+        # turns on OpenGL composition of the whole top-level window, and every repaint of any
+        # widget (a scrub step repaints several) then costs a full-window composition in
+        # software GL (~25 ms of CPU at 1500x920); in its own native window only the 3D view
+        # is composed.
         layout.addWidget(self.plotter.interactor, 1)
+        self.plotter.interactor.setAttribute(Qt.WA_NativeWindow)
         self.plotter.add_axes(interactive=False, line_width=2, labels_off=False)
 
     # ---- content ----------------------------------------------------------------------------------
@@ -117,8 +141,10 @@ class Viewer3D(QWidget):
         pts = _to_view(vertices)
         first = self.mesh is None
         if self.mesh is not None and self._faces is faces and self.mesh.n_points == len(pts):
+            if self._shown_vertices is vertices:
+                return  # the same body again (the exact frame replacing a proxy)
             self.mesh.points = pts
-            self.mesh.compute_normals(inplace=True, cell_normals=False, split_vertices=False)
+            self.mesh.point_data.active_normals = vertex_normals(pts, faces)
         else:
             self.plotter.remove_actor(self._mesh_actor) if self._mesh_actor else None
             cells = np.hstack([np.full((len(faces), 1), 3, np.int64), faces]).ravel()
@@ -129,16 +155,37 @@ class Viewer3D(QWidget):
                 self.mesh, color=BODY_COLOR, smooth_shading=True, specular=0.25,
                 show_edges=False, name="body", reset_camera=False)
             self._apply_style()
+        self._shown_vertices = vertices
         self._set_joints(joints, parents)
         self._apply_visibility()
         self.message.setText("")
         if first:
             self.view("front")
-        self.plotter.render()
+        self.render_soon()
+
+    def render_soon(self) -> None:
+        """Render once the event loop is free, and at most every ``min_render_interval_s``
+        (many calls in a row give one render, of the latest state)."""
+        if self._render_timer.isActive():
+            return
+        wait = self.min_render_interval_s - (time.monotonic() - self._last_render)
+        self._render_timer.start(max(0, int(wait * 1000)))
+
+    def _render_now(self) -> None:
+        self._last_render = time.monotonic()
+        self.renders += 1
+        # a repaint of the GL widget renders the scene once (plotter.render() renders, and the
+        # repaint it causes renders again)
+        self.plotter.interactor.update()
 
     def _set_joints(self, joints: np.ndarray | None, parents: np.ndarray | None) -> None:
-        self.plotter.remove_actor("joints")
+        if joints is not None and self.joints is not None and self._joint_actor is not None \
+                and self.joints.n_points == len(joints) and self._joint_parents is parents:
+            self.joints.points = _to_view(joints)  # same skeleton: move it
+            return
+        self.plotter.remove_actor("joints", render=False)
         self.joints = None
+        self._joint_parents = parents
         if joints is None:
             return
         pts = _to_view(joints)
@@ -150,13 +197,15 @@ class Viewer3D(QWidget):
         self.joints = poly
         self._joint_actor = self.plotter.add_mesh(poly, color="#ff6a5a", point_size=7,
                                                   render_points_as_spheres=True, line_width=3,
-                                                  name="joints", reset_camera=False)
+                                                  name="joints", reset_camera=False,
+                                                  render=False)
         self._joint_actor.SetVisibility(self._show_joints)
         self._joint_actor.GetProperty().SetOpacity(1.0)
 
     def clear(self) -> None:
         self.plotter.clear_actors()
         self.mesh, self.joints, self._faces, self._mesh_actor = None, None, None, None
+        self._joint_actor = self._shown_vertices = None
         self.layers = {n: None for n in CLOTHED_LAYERS}
         self._layer_actors, self._layer_keys = {}, {}
         self.message.setText("No body yet — Fit frame (F) to see it here.")
@@ -165,10 +214,11 @@ class Viewer3D(QWidget):
     def clear_body(self) -> None:
         """Remove the body (and joints) but keep the clothed layers."""
         if self._mesh_actor is not None:
-            self.plotter.remove_actor(self._mesh_actor)
-        self.plotter.remove_actor("joints")
+            self.plotter.remove_actor(self._mesh_actor, render=False)
+        self.plotter.remove_actor("joints", render=False)
         self.mesh, self.joints, self._faces, self._mesh_actor = None, None, None, None
-        self.plotter.render()
+        self._joint_actor = self._shown_vertices = None
+        self.render_soon()
 
     # ---- clothed layers -----------------------------------------------------------------------
     def set_clothed(self, layer: str, vertices: np.ndarray | None, faces: np.ndarray | None = None,
@@ -201,7 +251,7 @@ class Viewer3D(QWidget):
             poly.compute_normals(inplace=True, cell_normals=False, split_vertices=False)
             self._layer_actors[layer] = old
             self._apply_visibility()
-            self.plotter.render()
+            self.render_soon()
             return
         if old is not None:
             self.plotter.remove_actor(old)
