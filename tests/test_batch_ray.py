@@ -32,8 +32,22 @@ def _files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-def test_batch_on_a_cluster_fits_good_photos_and_fails_bad_ones(cluster, tmp_path, monkeypatch,
-                                                                 capsys):
+def _batch(cluster: LocalCluster, folder: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """``main.py batch`` over ``folder`` on ``cluster``, as a user runs it (its own process: a
+    process keeps the Ray authentication mode it first saw); stderr goes to out.parent/stderr.txt
+    (the progress bar), stdout (the summary) to a pipe."""
+    cmd = [sys.executable, "main.py", "batch", str(folder), "--job", "fit", "--out", str(out),
+           "--ray", cluster.address, "--quality", "fast", *extra]
+    with open(out.parent / "stderr.txt", "w") as err:
+        return subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **cluster.env},
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+
+
+def _stderr(out: Path) -> str:
+    return (out.parent / "stderr.txt").read_text(errors="replace")[-3000:]
+
+
+def test_batch_on_a_cluster_fits_good_photos_and_fails_bad_ones(cluster, tmp_path, capsys):
     from main import main
 
     folder = tmp_path / "in"
@@ -41,16 +55,13 @@ def test_batch_on_a_cluster_fits_good_photos_and_fails_bad_ones(cluster, tmp_pat
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.png").write_text("not a photo at all\n")
     out = tmp_path / "out"
-    for key, value in cluster.env.items():
-        monkeypatch.setenv(key, value)
-    code = main(["batch", str(folder), "--job", "fit", "--out", str(out), "--ray",
-                 cluster.address, "--quality", "fast"])
-    printed = capsys.readouterr()
-    assert code == 3, printed.err[-2000:]
+    proc = _batch(cluster, folder, out)
+    stdout, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 3, _stderr(out)
     records = {r.item: r for r in read_batch_records(out)}
     assert sorted(records) == ["empty_png", "notes_png", "person0_png", "person1_jpg"]
-    assert "2 done, 2 failed, 0 skipped of 4 item(s)" in printed.out
-    assert "empty_png" in printed.out and "notes_png" in printed.out      # the failure table
+    assert "2 done, 2 failed, 0 skipped of 4 item(s)" in stdout
+    assert "empty_png" in stdout and "notes_png" in stdout                # the failure table
 
     # the single command on the same inputs: its layout, and the sentence it prints
     single = tmp_path / "single"
@@ -79,25 +90,22 @@ def test_a_worker_killed_mid_run_still_finishes_every_item_once(cluster, tmp_pat
     folder = tmp_path / "in"
     photos = sample_photos(folder, 4)
     out = tmp_path / "out"
-    cmd = [sys.executable, "main.py", "batch", str(folder), "--job", "fit", "--out", str(out),
-           "--ray", cluster.address, "--workers", "2", "--quality", "fast"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **cluster.env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = _batch(cluster, folder, out, "--workers", "2")
     try:
         deadline = time.monotonic() + 240
         while not any(r.status == "done" for r in read_batch_records(out)):
-            assert proc.poll() is None, proc.stdout.read()[-3000:]
+            assert proc.poll() is None, _stderr(out)
             assert time.monotonic() < deadline, "no item finished within 4 minutes"
             time.sleep(0.2)
         alive = [a for a in cluster.actors() if a["State"] == "ALIVE"]
         assert len(alive) == 2
         victim = alive[0]["Pid"]
         os.kill(victim, signal.SIGKILL)                 # the worker's process id from Ray
-        output, _ = proc.communicate(timeout=300)
+        proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, output[-3000:]
+    assert proc.returncode == 0, _stderr(out)
     records = read_batch_records(out)
     done = [r.item for r in records if r.status == "done"]
     assert sorted(done) == sorted(p.name.replace(".", "_") for p in photos)

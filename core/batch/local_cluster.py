@@ -6,6 +6,7 @@ of the cluster's own (``env`` is what a client needs in its environment to join)
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -17,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.batch.ray_session import scoped_environ
 from core.errors import StudioError
 
 #: the ``ray`` command beside this interpreter (the venv's)
@@ -96,14 +96,13 @@ class LocalCluster:
         self.stop()
 
     def actors(self, class_name: str = "BatchWorker") -> list[dict]:
-        """Ray's actor table rows of ``class_name`` (Pid, State, NumRestarts, Address...), read
-        by joining the cluster as a short-lived driver (so not from a process already joined)."""
-        import ray
-        from ray._private import state
-
-        with scoped_environ(self.env):
-            ray.init(address=self.address, log_to_driver=False, logging_level="ERROR")
-            try:
-                return [a for a in state.actors().values() if a["ActorClassName"] == class_name]
-            finally:
-                ray.shutdown()
+        """Ray's actor table rows of ``class_name`` (Pid, State, NumRestarts, Address...), read by
+        a short-lived driver process joining the cluster (so any caller may ask, one joined to
+        another Ray included)."""
+        code = ("import json, ray; from ray._private import state; "
+                f"ray.init(address={self.address!r}, log_to_driver=False, logging_level='ERROR'); "
+                f"print(json.dumps([a for a in state.actors().values() "
+                f"if a['ActorClassName'] == {class_name!r}], default=str))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, **self.env}, timeout=120, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])

@@ -70,11 +70,6 @@ def _check_reachable(address: str) -> None:
                           "to run on this machine.") from None
 
 
-def _token_available() -> bool:
-    return bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
-                or (Path.home() / ".ray" / "auth_token").is_file())
-
-
 @contextlib.contextmanager
 def ray_session(address: str | None, num_cpus: int, threads: int) -> Iterator[None]:
     """Ray for one batch run, shut down (or disconnected) on leaving.
@@ -85,11 +80,11 @@ def ray_session(address: str | None, num_cpus: int, threads: int) -> Iterator[No
     raises: StudioError when the cluster cannot be reached.
     """
     import ray
+    from ray.exceptions import AuthenticationError
 
     if ray.is_initialized():          # somebody else's session (a caller that set one up)
         yield
         return
-    env_before = os.environ.get("RAY_AUTH_MODE")
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False)
     # Ray warns on every start that it turned token authentication on; that is its default.
     quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
@@ -99,18 +94,18 @@ def ray_session(address: str | None, num_cpus: int, threads: int) -> Iterator[No
         if address:
             if address != "auto":
                 _check_reachable(address)
-            # Ray 2.60 turns token authentication on for a head started where a token exists,
-            # but a client only sends the token in token mode; a token also opens a cluster
-            # without authentication, so send it whenever there is one.
-            if env_before is None and _token_available():
-                os.environ["RAY_AUTH_MODE"] = "token"
             try:
                 ray.init(address=address, runtime_env={"env_vars": _worker_env(threads)},
                          **kwargs)
             except ConnectionError as exc:
+                if isinstance(exc.__cause__, AuthenticationError):
+                    raise StudioError(
+                        f"The Ray cluster at {address} wants its auth token; set RAY_AUTH_MODE="
+                        "token and give this machine the cluster's token (~/.ray/auth_token or "
+                        "RAY_AUTH_TOKEN), as the README's 'On a cluster' says.") from None
                 raise StudioError(f"Could not join the Ray cluster at {address} "
-                                  f"({' '.join(str(exc).split())[:200]}); check the address and "
-                                  "that this machine has the cluster's auth token.") from None
+                                  f"({' '.join(str(exc).split())[:200]}); check the address or "
+                                  "leave out --ray to run on this machine.") from None
         else:                      # the local raylet and its workers inherit this environment
             with scoped_environ(_worker_env(threads)):
                 ray.init(num_cpus=num_cpus, include_dashboard=False,
@@ -121,8 +116,6 @@ def ray_session(address: str | None, num_cpus: int, threads: int) -> Iterator[No
         quiet.setLevel(level)
         if ray.is_initialized():
             ray.shutdown()
-        if env_before is None:
-            os.environ.pop("RAY_AUTH_MODE", None)
 
 
 def cluster_worker_slots(threads: int) -> int:
