@@ -496,8 +496,17 @@ def write_readme(text: str, command: str) -> None:
         start = body.index(SECTION)
         nxt = body.find("\n## ", start + len(SECTION))
         body = body[:start].rstrip() + "\n" + (body[nxt:] if nxt >= 0 else "")
-    body = body.rstrip() + f"\n\n{SECTION}\n\n`{command}`\n\n" + INTRO + "\n\n" + \
-        text.rstrip() + "\n"
+    import os
+    import subprocess
+
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "core"],
+                           capture_output=True, text=True).stdout.strip()
+    when = (f"Latest run: commit {head}" + (" with uncommitted changes in core/" if dirty else "")
+            + f", 1-minute load average {os.getloadavg()[0]:.1f} at the end.")
+    body = body.rstrip() + f"\n\n{SECTION}\n\n`{command}`\n\n" + INTRO + "\n\n" + when + \
+        "\n\n" + text.rstrip() + "\n"
     README.write_text(body)
 
 
