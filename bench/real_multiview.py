@@ -491,11 +491,7 @@ load; the lead re-measures on a quiet machine with the command above."""
 
 
 def write_readme(text: str, command: str) -> None:
-    body = README.read_text() if README.exists() else "# Benchmarks\n"
-    if SECTION in body:
-        start = body.index(SECTION)
-        nxt = body.find("\n## ", start + len(SECTION))
-        body = body[:start].rstrip() + "\n" + (body[nxt:] if nxt >= 0 else "")
+    """Replace this bench's section of bench/README.md in place (appended when absent)."""
     import os
     import subprocess
 
@@ -505,8 +501,15 @@ def write_readme(text: str, command: str) -> None:
                            capture_output=True, text=True).stdout.strip()
     when = (f"Latest run: commit {head}" + (" with uncommitted changes in core/" if dirty else "")
             + f", 1-minute load average {os.getloadavg()[0]:.1f} at the end.")
-    body = body.rstrip() + f"\n\n{SECTION}\n\n`{command}`\n\n" + INTRO + "\n\n" + when + \
-        "\n\n" + text.rstrip() + "\n"
+    section = f"{SECTION}\n\n`{command}`\n\n{INTRO}\n\n{when}\n\n{text.rstrip()}\n"
+    body = README.read_text() if README.exists() else "# Benchmarks\n"
+    if SECTION in body:
+        start = body.index(SECTION)
+        nxt = body.find("\n## ", start + len(SECTION))
+        rest = body[nxt + 1:] if nxt >= 0 else ""
+        body = body[:start] + section + ("\n" + rest if rest else "")
+    else:
+        body = body.rstrip() + "\n\n" + section
     README.write_text(body)
 
 
