@@ -57,6 +57,7 @@ def _drive_the_dialog(window, qtbot, tmp_path, artifacts) -> None:
     dialog.table.cellDoubleClicked.emit(done, 0)                   # what a double click sends
     qtbot.waitUntil(lambda: window.controller.source is not None, timeout=30_000)
     assert Path(window.controller.source.path).resolve() == photos[1].resolve()
+    assert "Batch item person1_jpg: its outputs are in" in window.log_panel.toPlainText()
 
     dialog.force.setChecked(True)                                 # run again, then Cancel
     with qtbot.waitSignal(dialog.finished, timeout=120_000) as stopped:

@@ -62,9 +62,13 @@ def test_inputs_that_cannot_run_are_one_sentence(tmp_path):
 
 
 def test_options_are_the_commands_own_with_defaults():
+    from core.batch.jobs import job_option_actions
+
     fit = job_options("fit", ["--quality", "fast"])
-    assert fit == {"job": "fit", "body": "anny", "device": None, "frames": "all",
-                   "model_dir": None, "quality": "fast"}
+    assert set(fit) == {"job", "device"} | {a.dest for a in job_option_actions("fit")}
+    assert {k: fit[k] for k in ("job", "body", "device", "frames", "model_dir", "quality")} == {
+        "job": "fit", "body": "anny", "device": None, "frames": "all", "model_dir": None,
+        "quality": "fast"}
     assert job_options("fit", ["--quality", "balanced"]) == job_options("fit", [])
     rec = job_options("reconstruct", ["--mode", "implicit", "--fit-quality", "fast"], "cpu")
     assert rec["mode"] == "implicit" and rec["fit_quality"] == "fast" and rec["device"] == "cpu"
@@ -82,9 +86,13 @@ def test_cli_refuses_an_option_of_another_job_with_exit_2(tmp_path, capsys):
     _touch(tmp_path / "in" / "a.png")
     code = main(["batch", str(tmp_path / "in"), "--job", "fit", "--out", str(tmp_path / "o"),
                  "--mode", "depth"])
+    from core.batch.jobs import job_option_actions
+
     err = capsys.readouterr().err.strip().splitlines()
+    offered = sorted(s for a in job_option_actions("fit") for s in a.option_strings)
+    assert "--quality" in offered and "--mode" not in offered
     assert code == 2 and err == ["error: The fit job has no option --mode; its options are "
-                                 "--body, --frames, --model-dir, --quality."]
+                                 f"{', '.join(offered)}."]
 
 
 def test_records_round_trip_and_a_torn_last_line_is_ignored(tmp_path):

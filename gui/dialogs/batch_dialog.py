@@ -47,10 +47,10 @@ def _path_row(edit: QLineEdit, browse) -> QWidget:
 
 
 class BatchDialog(QDialog):
-    """Signals: open_requested(str input path) on a double click on a done or skipped item;
+    """Signals: open_requested(BatchRecord) on a double click on a done or skipped item;
     finished(object BatchSummary or None) when a run ends."""
 
-    open_requested = Signal(str)
+    open_requested = Signal(object)
     finished = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, folder: str = "") -> None:
@@ -59,6 +59,7 @@ class BatchDialog(QDialog):
         self.setWindowIcon(qta.icon("mdi.folder-multiple-image", color="#4c8ce6"))
         self.records: list[BatchRecord] = []
         self.summary = None
+        self.out_dir: Path | None = None            # DIR of the run listed
         self._worker: WorkerThread | None = None
         self._job: Job | None = None
         self._started = 0.0
@@ -168,6 +169,7 @@ class BatchDialog(QDialog):
             return False
         self.records.clear()
         self.summary = None
+        self.out_dir = plan.out_dir
         self.table.setRowCount(0)
         self.failures.setText("")
         self.progress.setRange(0, max(1, len(plan.to_run)))
@@ -244,7 +246,7 @@ class BatchDialog(QDialog):
     def _double_clicked(self, row: int, _col: int) -> None:
         record = self.records[row] if row < len(self.records) else None
         if record is not None and record.status in ("done", "skipped"):
-            self.open_requested.emit(record.input)
+            self.open_requested.emit(record)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """The window closing closes this dialog first, so its worker thread ends cleanly."""
@@ -261,13 +263,26 @@ class BatchDialog(QDialog):
         super().closeEvent(event)
 
 
+def open_item(window, record: BatchRecord, out_dir: Path) -> bool:
+    """Open a finished item's input in ``window`` and say in its log where the item's outputs
+    are."""
+    if not window.open_path(record.input):
+        return False
+    files = ", ".join(Path(p).relative_to(record.item).as_posix() for p in record.outputs[:4])
+    more = f" and {len(record.outputs) - 4} more" if len(record.outputs) > 4 else ""
+    window.log_panel.append(f"Batch item {record.item}: its outputs are in {out_dir / record.item} "
+                            f"({files}{more}).", "info")
+    return True
+
+
 def show_batch_dialog(window) -> BatchDialog:
     """The window's batch dialog (made once, kept as its child), shown and raised; a double
-    click on an item opens it through ``window.open_path``."""
+    click on an item opens it in the window (``open_item``)."""
     dialog = window.findChild(BatchDialog)
     if dialog is None:
         dialog = BatchDialog(window)
-        dialog.open_requested.connect(window.open_path)
+        dialog.open_requested.connect(
+            lambda record: open_item(window, record, dialog.out_dir))
         window.installEventFilter(dialog)
     dialog.show()
     dialog.raise_()
