@@ -76,6 +76,21 @@ def test_two_people_tie_goes_to_the_target():
     np.testing.assert_allclose(seq[1].points, A, atol=1e-6)   # follows the previous frame
 
 
+def test_sequence_keeps_one_labelling_when_a_frame_cannot_tell():
+    """A frame whose nose sits level with the ears cannot decide left from right by itself (the
+    real pose2sim frames 60-61 fell into the mirror image): it follows its neighbours."""
+    views = ring_of_views(4)
+    X = standing_person()
+    flat = X.copy()
+    flat[0] = 0.5 * (X[7] + X[8])                 # nose on the ears' line: no forward direction
+    frames = [keypoints_in(views, X), keypoints_in(views, flat)[:, list(BLAZEPOSE_FLIP)],
+              keypoints_in(views, X)]
+    seq = triangulate_sequence(views, np.stack(frames), up=UP)
+    for tri in seq:
+        assert np.linalg.norm(tri.points[11:29] - X[11:29], axis=1).max() < 1e-4
+    assert seq[1].flipped.all() and not seq[0].flipped.any()
+
+
 def test_missing_keypoints_and_views():
     views = ring_of_views(3)
     X = standing_person()

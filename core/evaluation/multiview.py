@@ -454,14 +454,52 @@ def triangulate_sequence(views: list[CalibratedView], keypoints: np.ndarray,
                          config: TriangulationConfig | None = None,
                          up: np.ndarray | None = None) -> list[Triangulation]:
     """``triangulate`` every frame of (T, V, 33, 3) keypoints; each frame's ties between people
-    go to the one nearest the previous frame's root (the first frame's: the views' centre)."""
-    out, target = [], None
+    go to the one nearest the previous frame's root (the first frame's: the views' centre).
+
+    One labelling through time: a person cannot trade sides between two frames, but a frame's
+    own left/right decision (the nose in front of the ears, a few centimetres) can fail; a frame
+    whose left/right-swapped skeleton is much closer to the previous frame's is swapped back,
+    and the whole sequence then takes the labelling most of its frames' own decisions vote for.
+    """
+    out, target, prev = [], None, None
     for kp in np.asarray(keypoints, np.float64):
         tri = triangulate(views, kp, config, up, target)
+        if prev is not None and _closer_swapped(tri.points, prev.points):
+            tri = _swapped(tri)
         if np.all(np.isfinite(tri.root)):
             target = tri.root
+            prev = tri
         out.append(tri)
+    if up is not None:
+        votes = [_mirrored(t.points, np.asarray(up, np.float64)) for t in out]
+        if sum(v is True for v in votes) > sum(v is False for v in votes):
+            out = [_swapped(t) for t in out]
     return out
+
+
+#: Body points compared between frames for the labelling: shoulders to ankles.
+_BODY = np.arange(11, 29)
+
+
+def _closer_swapped(points: np.ndarray, previous: np.ndarray, ratio: float = 0.5) -> bool:
+    """Whether a frame's skeleton (33, 3) with left and right swapped is clearly closer to the
+    previous frame's than as labelled."""
+    flip = np.asarray(BLAZEPOSE_FLIP)
+    a, b, c = points[_BODY], points[flip][_BODY], previous[_BODY]
+    ok = np.isfinite(a).all(1) & np.isfinite(b).all(1) & np.isfinite(c).all(1)
+    if ok.sum() < 6:
+        return False
+    keep = float(np.linalg.norm(a[ok] - c[ok], axis=1).mean())
+    swap = float(np.linalg.norm(b[ok] - c[ok], axis=1).mean())
+    return swap < ratio * keep
+
+
+def _swapped(tri: "Triangulation") -> "Triangulation":
+    """The same triangulation with the person's left and right labels exchanged (every member
+    view's labelling flipped)."""
+    flip = np.asarray(BLAZEPOSE_FLIP)
+    return Triangulation(tri.points[flip], tri.inliers[flip], tri.errors[flip], tri.views,
+                         tri.views & ~tri.flipped, tri.ambiguous)
 
 
 def smooth_in_time(points: np.ndarray, sigma: float) -> np.ndarray:
