@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.priors.pose_prior import WEIGHTS, GaussianMixture, MixtureConfig, PosePrior  # noqa: E402
+from core.synthetic.training_data import MOCAP_DIR, load_mocap  # noqa: E402
 
 
 def mirror_poses(pose: np.ndarray) -> np.ndarray:
@@ -45,31 +45,15 @@ def mirror_poses(pose: np.ndarray) -> np.ndarray:
     return out
 
 
-def subject_of(source: str) -> str:
-    """CMU subject of a clip path (e.g. '.../16_11.bvh' -> '16'), else the clip itself."""
-    m = re.search(r"(?:^|[/_\\-])(\d{1,3})_\d{1,3}", source)
-    return m.group(1) if m else source
-
-
 def load_poses(folder: Path, max_error_mm: float, stride: int) -> tuple[list[np.ndarray], list[str]]:
-    poses, subjects = [], []
-    for f in sorted(folder.glob("*.npz")):
-        with np.load(f, allow_pickle=False) as z:
-            if "body_pose" not in z.files:
-                continue
-            p = z["body_pose"].astype(np.float32)
-            err = z["error_mm"] if "error_mm" in z.files else np.zeros(len(p))
-            src = str(z["source"]) if "source" in z.files else f.stem
-        keep = np.flatnonzero(err <= max_error_mm)[::stride]
-        if len(keep):
-            poses.append(p[keep])
-            subjects.append(subject_of(src))
-    return poses, subjects
+    """Per clip segment: its usable poses thinned to every ``stride``-th, and its subject."""
+    clips = load_mocap(folder, max_error_mm)
+    return [c.body_pose[::stride] for c in clips], [c.subject for c in clips]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=ROOT / ".cache" / "mocap" / "anny")
+    ap.add_argument("--data", type=Path, default=MOCAP_DIR)
     ap.add_argument("--components", type=int, nargs="+", default=[4, 8, 16, 32])
     ap.add_argument("--max-error-mm", type=float, default=40.0)
     ap.add_argument("--stride", type=int, default=2, help="keep every N-th frame (30 fps data)")

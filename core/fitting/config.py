@@ -48,6 +48,10 @@ class LossWeights:
     silhouette: two-sided distance between projected body vertices and the person mask, in units
         of (10 px)^2 for a person 500 px tall (0 turns it off, as does FitConfig.silhouette).
     pose_prior: BodyModel.pose_prior (joint limits).
+    motion_prior: the learned pose prior (core.priors.pose_prior: how likely the pose is among
+        real human motion; negative log-likelihood per dimension, 0 at a typical real pose), beside
+        the joint limits; it is what makes a standing person's knees straight and trunk upright
+        unless the image says otherwise. Skipped for bodies it was not trained for.
     pose_l2: squared magnitude of body_pose in rad^2 (keeps unobserved joints near rest).
     shape_prior: BodyModel.shape_prior (0 at the mean shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
@@ -67,6 +71,7 @@ class LossWeights:
     landmarks3d: float = 10.0
     silhouette: float = 10.0
     pose_prior: float = 10.0
+    motion_prior: float = 1.0
     pose_l2: float = 0.005
     shape_prior: float = 0.01
     interpenetration: float = 50.0

@@ -36,6 +36,7 @@ from core.fitting.frozen_shape_rig import FrozenShapeRig
 from core.fitting.losses import (DIRECTION_BONES, TORSO_BONES, bone_weights, direction_loss,
                                  interpenetration_loss, keypoint_loss, project)
 from core.fitting.silhouette_term import SilhouetteTerm, surface_sample
+from core.priors.pose_prior import pose_prior_for
 from core.types import Camera, FrameFit, Observation
 
 #: Keypoints at or above this confidence count as seen.
@@ -272,11 +273,14 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         rig = FrozenShapeRig(body, state.shape.cpu().numpy(), vids)
     opt = torch.optim.Adam(groups)
     base = [g["lr"] for g in opt.param_groups]
+    learned = pose_prior_for(body) if wts.motion_prior > 0 else None
     for i in range(steps):
         for g, b in zip(opt.param_groups, base):
             g["lr"] = b * _cosine(i, steps)
         opt.zero_grad(set_to_none=True)
         e = wts.pose_prior * body.pose_prior(pose) + wts.pose_l2 * (pose ** 2).sum((-1, -2))
+        if learned is not None:
+            e = e + wts.motion_prior * learned.cost(pose)
         if full:
             s = shape.value()
             out = body(orient, pose, s, tn * depth, vertex_ids=vids)

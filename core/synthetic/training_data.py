@@ -53,27 +53,26 @@ def subject_of(source: str) -> str:
 
 def load_mocap(folder: str | Path = MOCAP_DIR, max_error_mm: float = 40.0,
                min_frames: int = 8) -> list[MocapClip]:
-    """The retargeted clips in ``folder`` (frames whose retarget residual exceeds
-    ``max_error_mm`` are dropped, splitting nothing: a clip keeps its good frames in order)."""
+    """The retargeted clips in ``folder`` (core.priors.mocap_data) as runs of consecutive
+    usable frames (valid and with a residual under ``max_error_mm``) at least ``min_frames``
+    long; [] when there are none."""
     import roma
 
+    from core.errors import StudioError
+    from core.priors.mocap_data import load_motions
+
+    try:
+        motions = load_motions(folder, body="anny")
+    except StudioError:
+        return []
     clips = []
-    for f in sorted(Path(folder).glob("*.npz")):
-        with np.load(f, allow_pickle=False) as z:
-            if "body_pose" not in z.files:
-                continue
-            pose = z["body_pose"].astype(np.float32)
-            err = z["error_mm"] if "error_mm" in z.files else np.zeros(len(pose))
-            keep = err <= max_error_mm
-            if keep.sum() < min_frames:
-                continue
-            go = z["global_orient"].astype(np.float64)[keep]
-            src = str(z["source"]) if "source" in z.files else f.stem
-            clips.append(MocapClip(pose[keep],
-                                   roma.rotvec_to_rotmat(torch.as_tensor(go)).numpy(),
-                                   z["transl"].astype(np.float64)[keep],
-                                   float(z["fps"]) if "fps" in z.files else 30.0,
-                                   subject_of(src), src))
+    for m in motions:
+        m.valid = m.valid & (m.error_mm <= max_error_mm)
+        rot = roma.rotvec_to_rotmat(torch.as_tensor(m.global_orient, dtype=torch.float64)).numpy()
+        for seg in m.segments(min_frames):
+            clips.append(MocapClip(m.body_pose[seg].astype(np.float32), rot[seg],
+                                   m.transl[seg].astype(np.float64), m.fps,
+                                   subject_of(m.source), m.source))
     return clips
 
 

@@ -24,6 +24,7 @@ from core.types import Camera, Observation
 
 from core.fitting import losses
 from core.fitting.facing import toward_camera
+from core.priors.pose_prior import pose_prior_for
 from core.fitting.losses import REFERENCE_PERSON_PX
 
 from .config import EvidenceConfig, SequenceConfig
@@ -277,6 +278,7 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
     sil = [] if not silhouettes or sc.weight <= 0 or rig.vertex_ids is None else \
         [(i, t) for i, t in enumerate(silhouettes) if t is not None]
     sil_from = n_iter - sc.steps
+    learned = pose_prior_for(body) if e.motion_prior > 0 else None
     for it in range(n_iter):
         opt.zero_grad(set_to_none=True)
         go, bp, tr = params()
@@ -290,6 +292,8 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
             verts = out[2]
             loss = loss + sc.weight * sum(t.loss(verts[i:i + 1])[0] for i, t in sil)
         loss = loss + (e.pose_prior * body.pose_prior(bp) + e.pose_l2 * bp.pow(2).sum((1, 2))).sum()
+        if learned is not None:
+            loss = loss + e.motion_prior * learned.cost(bp).sum()
         all_j = joints if ctx_joints is None else torch.cat([ctx_joints, joints])
         all_t = tr if ctx_tr is None else torch.cat([ctx_tr, tr])
         loss = loss + len(all_t) * smoothness_loss(all_j, all_t, config.smoothing)
