@@ -93,14 +93,16 @@ def test_a_worker_killed_mid_run_still_finishes_every_item_once(cluster, tmp_pat
     proc = _batch(cluster, folder, out, "--workers", "2")
     try:
         deadline = time.monotonic() + 240
+        alive: list[dict] = []
         while not any(r.status == "done" for r in read_batch_records(out)):
             assert proc.poll() is None, _stderr(out)
             assert time.monotonic() < deadline, "no item finished within 4 minutes"
-            time.sleep(0.2)
-        alive = [a for a in cluster.actors() if a["State"] == "ALIVE"]
-        assert len(alive) == 2
-        victim = alive[0]["Pid"]
-        os.kill(victim, signal.SIGKILL)                 # the worker's process id from Ray
+            if len(alive) < 2:                          # the workers' process ids, from Ray
+                alive = [a for a in cluster.actors() if a["State"] == "ALIVE"]
+            time.sleep(0.1)
+        alive = alive or [a for a in cluster.actors() if a["State"] == "ALIVE"]
+        assert alive
+        os.kill(alive[-1]["Pid"], signal.SIGKILL)       # mid-run: items are still left
         proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:

@@ -71,6 +71,7 @@ def _progress_bar(total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="item", desc="batch", file=sys.stderr, dynamic_ncols=True,
+                leave=False,                          # the summary line takes its place
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} "
                            "[{elapsed}<{remaining}{postfix}]")
 
