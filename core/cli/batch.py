@@ -32,6 +32,12 @@ class _JobToken(argparse.Action):
         namespace.job_tokens = tokens
 
 
+#: batch's own options (and those every command has): a job option of the same name cannot
+#: pass through
+BATCH_OPTIONS = frozenset({"-h", "--help", "--debug", "--device", "--job", "--out", "--workers",
+                           "--ray", "--force"})
+
+
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
     """Every option any job's command has, collected raw (checked against the chosen job)."""
     group = parser.add_argument_group("job options (those of the job's own command; see "
@@ -40,6 +46,8 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
     first: dict[str, argparse.Action] = {}
     for job in JOBS:
         for action in job_option_actions(job):
+            if BATCH_OPTIONS.intersection(action.option_strings):
+                continue
             key = action.option_strings[0]
             seen.setdefault(key, []).append(job)
             first.setdefault(key, action)
