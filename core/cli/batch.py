@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 from core.batch.jobs import JOBS, job_option_actions
+from core.export.batch_record import BatchRecord
+from core.types import Progress
 
 
 class _JobToken(argparse.Action):
@@ -96,8 +98,7 @@ def failure_table(records) -> str:
 def run(args: argparse.Namespace) -> int:
     from core.batch import BatchConfig, job_options, plan_batch, run_batch
     from core.errors import StudioError
-    from core.export.batch_record import BatchRecord
-    from core.types import Progress
+    from core.progress import drive
 
     if args.workers < 0:
         raise StudioError(f"--workers must be 1 or more (or 0 for all cores), not {args.workers}.")
@@ -106,25 +107,25 @@ def run(args: argparse.Namespace) -> int:
     if plan.skipped:
         print(f"Skipping {len(plan.skipped)} item(s) already done with the same options "
               "(--force runs them again).", file=sys.stderr)
-    bar = None                                 # shown once Ray is up: errors come alone
+    shown = []                                 # the bar, made once Ray is up: errors come alone
+
+    def on_progress(p: Progress) -> None:
+        if not shown:
+            shown.append(_progress_bar(p.total))
+        shown[0].set_postfix_str(p.message, refresh=False)
+        shown[0].n = p.done
+        shown[0].refresh()
+
+    def on_record(record: BatchRecord) -> None:
+        if shown and record.status == "failed":
+            shown[0].write(f"failed: {record.item}: {record.error}", file=sys.stderr)
+
     gen = run_batch(plan, BatchConfig(workers=args.workers, address=args.ray))
     try:
-        while True:
-            try:
-                out = next(gen)
-            except StopIteration as stop:
-                summary = stop.value
-                break
-            if isinstance(out, Progress):
-                bar = bar or _progress_bar(out.total)
-                bar.set_postfix_str(out.message, refresh=False)
-                bar.n = out.done
-                bar.refresh()
-            elif bar is not None and isinstance(out, BatchRecord) and out.status == "failed":
-                bar.write(f"failed: {out.item}: {out.error}", file=sys.stderr)
+        summary = drive(gen, on_progress, on_record)
     finally:
         gen.close()
-        if bar is not None:
+        for bar in shown:
             bar.close()
     print(summary.line())
     if summary.failures:
