@@ -56,6 +56,11 @@ OTHER_PERSON = 0.15
 #: this many frames (25 ms at 60 fps): the triangulated points jitter by a few centimetres from
 #: frame to frame, which second differences amplify.
 REF_SIGMA_FRAMES = 1.5
+#: The reference's head points (nose, eyes, ears; what the facing and the flips are judged by)
+#: are smoothed in time with a Gaussian of this many frames (67 ms at 60 fps): the views that see
+#: the back of the head place the nose by guess, so the triangulated nose sits only 2-5 cm in
+#: front of the ears and its yaw swings by 60 degrees between frames where the head does not.
+HEAD_SIGMA_FRAMES = 4.0
 
 BLAZEPOSE = "BlazePose 3D landmarks"
 FIT_SINGLE = "fit, single-frame"
@@ -77,7 +82,16 @@ class Reference:
     missed: np.ndarray            # (V, T) bool: the view detected nobody
     flipped: np.ndarray           # (V, T) bool: the view's labels were swapped to agree
     smooth: np.ndarray            # (T, 33, 3) world points smoothed in time (acceleration)
+    head: np.ndarray | None = None  # (T, 11, 3) head points smoothed more (facing and flips)
     quality: list[str] = field(default_factory=list)
+
+    def points(self, f: int) -> np.ndarray:
+        """(33, 3) world points of frame f for scoring: triangulated, the head smoothed."""
+        p = self.tris[f].points.copy()
+        if self.head is not None:
+            ok = np.isfinite(self.head[f]).all(-1)
+            p[:11][ok] = self.head[f][ok]
+        return p
 
 
 def build_reference(capture: Capture, dets: CaptureDetections, frames: int,
@@ -105,7 +119,8 @@ def build_reference(capture: Capture, dets: CaptureDetections, frames: int,
             other[v, f] = far and not tri.views[v]
             measured[v, f] = not other[v, f]
     pts = np.stack([t.points for t in tris])
-    ref = Reference(tris, measured, other, missed, flipped, smooth_in_time(pts, REF_SIGMA_FRAMES))
+    ref = Reference(tris, measured, other, missed, flipped, smooth_in_time(pts, REF_SIGMA_FRAMES),
+                    head=smooth_in_time(pts[:, :11], HEAD_SIGMA_FRAMES))
     ref.quality = reference_quality(capture, tris, plain, ref, t_tri / max(frames, 1))
     return ref
 
@@ -169,7 +184,7 @@ def face_cue(capture: Capture, dets: CaptureDetections, ref: Reference, views: l
         for f in range(len(ref.tris)):
             if not ref.measured[v, f]:
                 continue
-            r = view.to_camera(ref.tris[f].points)
+            r = view.to_camera(ref.points(f))
             fwd = m3.head_forward(r, up)
             to_cam = -r[0] / max(np.linalg.norm(r[0]), 1e-9)
             c = float(fwd @ to_cam)
@@ -299,7 +314,7 @@ def score(row: Row, capture: Capture, ref: Reference, frames_by_view: dict[int, 
             if f not in preds:
                 s.lost += 1
                 continue
-            r = view.to_camera(ref.tris[f].points)
+            r = view.to_camera(ref.points(f))
             e = m3.pose_errors(preds[f], r, up)
             s.pa.append(e.pa_mpjpe)
             s.view_pa.setdefault(v, []).append(e.pa_mpjpe)
