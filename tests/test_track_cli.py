@@ -21,7 +21,7 @@ def tracked(tmp_path_factory):
     return rc, out
 
 
-def test_track_writes_fits_meshes_and_overlay(tracked, artifacts):
+def test_track_writes_fits_motion_and_overlay(tracked, artifacts):
     rc, out = tracked
     assert rc == 0
     fits = json.loads((out / "fits.json").read_text())
@@ -30,8 +30,9 @@ def test_track_writes_fits_meshes_and_overlay(tracked, artifacts):
     assert len(fitted) >= 40
     # pixels at 640x360: the body's landmarks land on the detected keypoints
     assert np.nanmedian([f["error_px"] for f in fitted]) < 12.0
-    assert len(list((out / "meshes").glob("*.obj"))) == len(fits["frames"]) - sum(
-        f["status"] == "no_person" for f in fits["frames"])
+    # one animated GLB and a BVH by default; per-frame OBJs only with --formats obj
+    assert (out / "motion.glb").is_file() and (out / "motion.bvh").is_file()
+    assert not (out / "meshes").exists()
     cap = cv2.VideoCapture(str(out / "overlay.mp4"))
     n, frames = 0, []
     while True:

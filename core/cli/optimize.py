@@ -1,10 +1,16 @@
 """``python main.py optimize INPUT --out DIR``: one clothed, textured avatar from a whole video.
 
 Runs detection and the sequence fit (core.temporal) on ``--frames`` frames evenly spread over
-the video, then the per-subject optimization (core.subject), and writes:
-    DIR/avatar.obj (+ .mtl, .png)  canonical avatar in its rest pose (canonical body frame:
+the video, then the per-subject optimization (core.subject), and writes, by ``--formats``
+(core.export.formats; default glb,bvh):
+    glb: DIR/avatar.glb            the textured avatar skinned to the body's skeleton and
+                                   animated over the used frames (upright unless
+                                   --orientation camera)
+    bvh: DIR/motion.bvh            the refined poses of the used frames on the body's skeleton
+    obj: DIR/avatar.obj (+ .mtl, .png)  canonical avatar in its rest pose (canonical body frame:
                                    y down, facing -z, metres), UV texture and vertex colours
-    DIR/frames/NNNNNN.obj          the avatar posed in every used frame (camera frame, metres)
+         DIR/frames/NNNNNN.obj     the avatar posed in every used frame (camera frame, metres)
+and always:
     DIR/params/NNNNNN.json         each frame's refined body parameters
     DIR/fits.json                  the sequence fit (core.export.fits, as track writes it)
     DIR/state.npz                  the optimization state (--resume DIR/state.npz continues it)
@@ -22,6 +28,7 @@ import time
 from pathlib import Path
 
 from core.errors import StudioError
+from core.export.formats import add_formats_argument
 from core.types import Progress
 
 
@@ -37,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", default=None, metavar="STATE",
                         help="continue from a state.npz an earlier run wrote")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    add_formats_argument(parser, "optimize")
 
 
 def _report(item: object) -> None:
@@ -50,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     from core.body import load_body_model
     from core.export.fits import frame_record, write_fits_json
+    from core.export.formats import chosen_formats, write_avatar_files
+    from core.export.rig import frame_runs
     from core.media import open_source
     from core.perception.detect import detect_frames
     from core.progress import CancelToken
@@ -77,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             raise StudioError(f"'{args.input}' is a single photo; the avatar needs a video or a "
                               "folder of frames of the person turning around (use 'reconstruct' "
                               "for one photo).")
+        formats = chosen_formats(args, "optimize", source.kind, body.name)
         indices = spread(list(range(len(source))), args.frames)
         observations = {}
         for progress, obs in detect_frames(source, indices):
@@ -101,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         except StopIteration:
             pass
         timings["fit"] = time.perf_counter() - t1
-        write_fits_json(out, body.name, args.input, [frame_record(f) for f in fits.values()])
+        write_fits_json(out, body.name, args.input, [frame_record(f) for f in fits.values()],
+                        gaps=frame_runs(sorted(i for i, f in fits.items() if f.params is None)))
 
         def read_frame(index: int):
             return source.read(index).image, observations[index].binary_mask()
@@ -121,7 +133,12 @@ def run(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
         timings["avatar"] = time.perf_counter() - t2
-    paths = write_avatar(result, out)
+    paths = write_avatar(result, out, meshes="obj" in formats)
+    t3 = time.perf_counter()
+    paths.update(write_avatar_files(out, body, result, formats,
+                                    fps=source.fps if source.fps > 0 else 30.0,
+                                    orientation=getattr(args, "orientation", "upright")))
+    timings["export"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     summary = json.loads(paths["summary"].read_text())
     summary["timings_s"] = {k: round(v, 1) for k, v in timings.items()}

@@ -2,12 +2,16 @@
 
 For each chosen frame: detect the person (BlazePose keypoints and mask; ``--mask`` replaces the
 mask of a photo with a given one), fit the body, then reconstruct the clothed surface.
-Writes, as frames finish (a Ctrl+C or an error keeps what was done):
-    DIR/surfaces/NNNNNN.obj       clothed surface, camera frame (x right, y down, z forward),
+Writes, as frames finish (a Ctrl+C or an error keeps what was done), by ``--formats``
+(core.export.formats; default obj for a photo, glb for a video or frame folder):
+    obj: DIR/surfaces/NNNNNN.obj  clothed surface, camera frame (x right, y down, z forward),
                                   metres, vertex colours (``v x y z r g b``)
-    DIR/surfaces/NNNNNN_body.obj  the fitted body in the same frame with a UV texture baked from
-                                  the frame (+ .mtl, .png), unless --no-body-texture
-    DIR/fits.json, DIR/meshes/, DIR/overlays/   the fit outputs, as ``fit`` writes them
+         DIR/surfaces/NNNNNN_body.obj  the fitted body in the same frame with a UV texture baked
+                                  from the frame (+ .mtl, .png), unless --no-body-texture
+    glb: DIR/surfaces/NNNNNN.glb, NNNNNN_body.glb   the same as glTF binaries, upright (Y up,
+                                  facing +Z) unless --orientation camera
+    DIR/fits.json, DIR/overlays/, DIR/meshes/   the fit outputs, as ``fit`` writes them (the
+                                  body meshes in the same formats)
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import StudioError
+from core.export.formats import add_formats_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="implicit: volume cells along its longest side (default 160); "
                              "depth: pixels per cell x 100 (e.g. 150 = 1.5 px; default 200)")
     parser.add_argument("--no-body-texture", action="store_true",
-                        help="skip the textured body OBJ")
+                        help="skip the textured body mesh")
+    add_formats_argument(parser, "reconstruct")
 
 
 def _read_mask(path: str, width: int, height: int) -> np.ndarray:
@@ -64,8 +70,8 @@ def _config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
-    from core.export.fits import write_fits_json, write_frame_outputs
-    from core.export.mesh_io import write_obj
+    from core.export.fits import frame_record, write_fits_json, write_frame_overlay
+    from core.export.formats import chosen_formats, write_frame_files, write_surface_files
     from core.fitting import FitConfig, fit_observation
     from core.media import open_source
     from core.media.frame_selection import parse_frames
@@ -80,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     written = 0
     t_start = time.perf_counter()
     with open_source(args.input) as source:
+        formats = chosen_formats(args, "reconstruct", source.kind, body.name)
+        orientation = getattr(args, "orientation", "upright")
         indices = parse_frames(args.frames, len(source))
         if args.mask and source.kind != "image":
             raise StudioError("--mask works with a single photo; for videos the mask is detected.")
@@ -92,17 +100,16 @@ def run(args: argparse.Namespace) -> int:
                     if given is not None and obs.person:
                         obs.mask = given
                     fit = fit_observation(obs, source.camera, body, FitConfig(quality=args.fit_quality))
-                    records.append(write_frame_outputs(out, fit, frame.image, body, obs))
+                    write_frame_files(out, fit, body, formats, orientation=orientation)
+                    write_frame_overlay(out, fit, frame.image, body, obs)
+                    records.append(frame_record(fit))
                     if fit.vertices is None or obs.mask is None:
                         print(f"frame {i}: no person found, skipped", file=sys.stderr)
                         continue
                     surf = reconstruct_surface(frame.image, obs, fit, body, config)
-                    write_obj(out / "surfaces" / f"{i:06d}.obj", surf.vertices, surf.faces,
-                              vertex_colors=surf.vertex_colors)
-                    if not args.no_body_texture:
-                        tb = textured_body(frame.image, obs, fit, body, config)
-                        write_obj(out / "surfaces" / f"{i:06d}_body.obj", tb.vertices, tb.faces,
-                                  uvs=tb.uvs, face_uvs=tb.face_uvs, texture=tb.texture)
+                    tb = None if args.no_body_texture else textured_body(frame.image, obs, fit,
+                                                                         body, config)
+                    write_surface_files(out, i, surf, tb, formats, orientation=orientation)
                     written += 1
                     print(f"frame {i} ({n + 1}/{len(indices)}): {surf.num_faces} faces, "
                           f"fit error {fit.error:.1f} px, surface "

@@ -2,9 +2,17 @@
 
 Writes, as frames finish (so a Ctrl+C or an error keeps what was done):
     DIR/fits.json          one record per frame in frame order (core.export.fits); person is
-                           true for fitted and bridged frames, status says which
-    DIR/meshes/NNNNNN.obj  the body of every frame that has one, unless --no-meshes
+                           true for fitted and bridged frames, status says which; "gaps" lists
+                           the frames without a body, which the motion files hold
     DIR/overlay.mp4        the video with the body drawn over it (mp4v), unless --no-overlay
+and, by ``--formats`` (core.export.formats; default glb,bvh, + smpl for SMPL bodies):
+    glb:  DIR/motion.glb   the body skinned to its skeleton, animated over every frame
+    bvh:  DIR/motion.bvh   the motion on the body model's skeleton
+    obj:  DIR/meshes/NNNNNN.obj  one mesh per frame (only when asked for: ~1.7 MB a frame)
+    smpl: DIR/smpl_params.npz, DIR/pare_output.pkl   SMPL-layout parameters (SMPL bodies)
+The motion files are written when the last frame is done. ``--body smpl|smplh|smplx`` tracks an
+SMPL-family body (``--model-dir``); the temporal regressor knows only Anny, so those start from
+the analytic per-frame guess.
 """
 from __future__ import annotations
 
@@ -26,7 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every", type=int, default=1, metavar="N", help="every N-th frame (default 1)")
     parser.add_argument("--max-frames", type=int, default=0, metavar="N",
                         help="stop after N processed frames (default: all)")
-    parser.add_argument("--no-meshes", action="store_true", help="skip DIR/meshes (faster)")
+    from core.body import BODY_MODELS
+    from core.export.formats import add_formats_argument
+
+    parser.add_argument("--body", default="anny", choices=BODY_MODELS,
+                        help="body model (default anny; smpl/smplh/smplx need --model-dir)")
+    parser.add_argument("--model-dir", default=None,
+                        help="folder with the licensed SMPL/SMPL-H/SMPL-X files (smplx layout)")
     parser.add_argument("--no-overlay", action="store_true", help="skip DIR/overlay.mp4")
     parser.add_argument("--model-complexity", type=int, default=1, choices=(0, 1),
                         help="BlazePose model: 0 lite (faster), 1 full (default)")
@@ -35,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--silhouette", action="store_true",
                         help="also fit the body to the person mask (slightly better coverage, "
                              "~15%% slower)")
+    add_formats_argument(parser, "track")
 
 
 class OverlayWriter:
@@ -69,7 +84,9 @@ class OverlayWriter:
 
 def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
-    from core.export.fits import frame_record, write_fits_json, write_frame_mesh
+    from core.export.fits import frame_record, write_fits_json
+    from core.export.formats import (chosen_formats, motion_gaps, write_frame_files,
+                                     write_sequence_files)
     from core.media import open_source
     from core.temporal import TrackConfig, track_video
 
@@ -82,18 +99,20 @@ def run(args: argparse.Namespace) -> int:
     config.sequence.one_euro.enabled = bool(args.one_euro)
     if args.silhouette:
         config.sequence.silhouette.weight = 1.0
-    body = load_body_model("anny", device=args.device)
+    body = load_body_model(getattr(args, "body", "anny"), getattr(args, "model_dir", None),
+                           args.device)
+    orientation = getattr(args, "orientation", "upright")
     records: list[dict] = []
+    poses: list[FrameFit] = []          # the fits without their meshes: memory stays small
     t0 = time.perf_counter()
     with open_source(args.input) as source:
         if source.kind == "image":
             raise StudioError(f"'{args.input}' is a single photo; use 'fit' for photos and "
                               "'track' for a video or a folder of frames.")
+        formats = chosen_formats(args, "track", source.kind, body.name)
         fps = source.fps / args.every if source.fps > 0 else 30.0
         overlay = None if args.no_overlay else OverlayWriter(out / "overlay.mp4", args.input,
                                                              body.faces, fps)
-        if not args.no_meshes:
-            (out / "meshes").mkdir(exist_ok=True)
         try:
             for item in track_video(source, None, body, config):
                 if isinstance(item, Progress):
@@ -101,15 +120,21 @@ def run(args: argparse.Namespace) -> int:
                           file=sys.stderr, flush=True)
                     continue
                 records.append(frame_record(item))
-                if not args.no_meshes:
-                    write_frame_mesh(out, item, body)
+                poses.append(FrameFit(item.index, item.status, item.camera, item.params))
+                write_frame_files(out, item, body, formats, glb=False)
                 if overlay is not None:
                     overlay.add(item)
         finally:
             if overlay is not None:
                 overlay.close()
-            write_fits_json(out, body.name, str(args.input), records)
+            write_fits_json(out, body.name, str(args.input), records,
+                            gaps=motion_gaps(poses, args.every))
+        t1 = time.perf_counter()
+        written = write_sequence_files(out, body, poses, formats,
+                                       fps=source.fps if source.fps > 0 else 30.0,
+                                       step=args.every, orientation=orientation)
     dt = time.perf_counter() - t0
+    files = f" ({', '.join(written)} in {time.perf_counter() - t1:.1f} s)" if written else ""
     print(f"\n{len(records)} frames tracked in {dt:.1f} s ({len(records) / max(dt, 1e-9):.1f} "
-          f"frames/s); outputs in {out}", file=sys.stderr)
+          f"frames/s); outputs in {out}{files}", file=sys.stderr)
     return 0

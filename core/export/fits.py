@@ -18,7 +18,9 @@ frames are in frame order, one record per processed frame::
     error_px     mean keypoint reprojection error in pixels (null when unknown)
     iou          silhouette IoU of the body with the person mask (null when unknown)
 
-Frames without a body have person false and null body fields. The file is replaced atomically,
+Frames without a body have person false and null body fields. Commands that write motion
+files (motion.glb, motion.bvh, avatar.glb) add ``gaps``: [[first, last], ...] the frame ranges
+without a fitted body, which those files hold at the last pose. The file is replaced atomically,
 so a reader never sees half of it, and commands write it in a ``finally`` so frames finished
 before an error or Ctrl+C are kept.
 """
@@ -63,15 +65,18 @@ def frame_record(fit: FrameFit) -> dict:
 
 
 def write_fits_json(out_dir: str | Path, body_model: str, input_path: str | Path,
-                    records: Iterable[dict]) -> Path:
+                    records: Iterable[dict], gaps: list[list[int]] | None = None) -> Path:
     """Write ``out_dir/fits.json`` from per-frame records (``frame_record``), sorted by index,
-    replacing an earlier file atomically. returns: the path written."""
+    replacing an earlier file atomically; ``gaps`` (when given) as the module docstring says.
+    returns: the path written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "fits.json"
     tmp = path.with_suffix(".json.tmp")
     data = {"body_model": body_model, "input": str(input_path),
             "frames": sorted(records, key=lambda r: r["index"])}
+    if gaps is not None:
+        data["gaps"] = [[int(a), int(b)] for a, b in gaps]
     tmp.write_text(json.dumps(data))
     tmp.replace(path)
     return path

@@ -47,7 +47,7 @@ def split_uv_seams(faces: np.ndarray, face_uvs: np.ndarray) -> tuple[np.ndarray,
 
 
 def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    from core.texture.vertex_colors import vertex_normals
+    from core.render.overlay import vertex_normals
 
     n = vertex_normals(vertices, faces)
     bad = ~np.isfinite(n).all(1) | (np.linalg.norm(n, axis=1) < 0.5)

@@ -79,15 +79,23 @@ def _fitted(fits) -> list[FrameFit]:
     return out
 
 
-def root_rest_joint(body: BodyModel, betas: np.ndarray) -> np.ndarray:
-    """(N, 3) float64 SMPL's root joint J0 of the shaped rest mesh (its own frame) per betas row.
+def root_rest_joint(body: BodyModel, betas: np.ndarray, expression: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """(N, 3) float64 SMPL's root joint J0 of the shaped rest mesh (its own frame) per row.
 
-    betas: (N, S). Uses the smplx module's buffers (``body.layer``)."""
+    betas: (N, S); expression: (N, E) SMPL-X expression coefficients (they move J0 a little
+    too). Uses the smplx module's buffers (``body.layer``) and SmplxBody's expression
+    directions."""
     layer = body.layer
     with torch.no_grad():
         b = torch.as_tensor(np.asarray(betas, np.float32), device=body.device)
         sd = layer.shapedirs[..., :b.shape[1]]
         v = layer.v_template[None] + torch.einsum("ns,vcs->nvc", b, sd)
+        ed = getattr(body, "_exprdirs", None)
+        if expression is not None and ed is not None and ed.shape[-1]:
+            e = torch.as_tensor(np.asarray(expression, np.float32)[:, :ed.shape[-1]],
+                                device=body.device)
+            v = v + torch.einsum("ne,vce->nvc", e, ed[..., :e.shape[1]])
         j0 = torch.einsum("v,nvc->nc", layer.J_regressor[0], v)
     return j0.double().cpu().numpy()
 
@@ -105,13 +113,12 @@ def smpl_parameters(body: BodyModel, fits) -> dict[str, np.ndarray]:
     go_smpl = Rotation.from_matrix(r).as_rotvec()
     bp = np.stack([p.body_pose for p in params]).astype(np.float64) * _FLIP    # (N, P, 3)
     betas = np.stack([p.shape for p in params]).astype(np.float64)
-    transl = np.stack([p.transl for p in params]).astype(np.float64) - root_rest_joint(body, betas)
     n = len(done)
     pose = np.zeros((n, 24, 3))
     pose[:, 0] = go_smpl
     pose[:, 1:1 + min(23, bp.shape[1])] = bp[:, :23]
     out = {"pose": pose.reshape(n, 72), "global_orient": go_smpl, "body_pose": bp.reshape(n, -1),
-           "betas": betas, "transl": transl}
+           "betas": betas}
     if body.name in ("smplh", "smplx"):
         keys = ["left_hand_pose", "right_hand_pose"]
         if body.name == "smplx":
@@ -131,6 +138,8 @@ def smpl_parameters(body: BodyModel, fits) -> dict[str, np.ndarray]:
             return x
 
         out["expression"] = np.stack([expression(q) for q in params])
+    out["transl"] = (np.stack([p.transl for p in params]).astype(np.float64)
+                     - root_rest_joint(body, betas, out.get("expression")))
     out = {k: v.astype(np.float32) for k, v in out.items()}
     out["frame_ids"] = np.array([f.index for f in done], np.int64)
     return out
@@ -165,6 +174,7 @@ def write_smpl_params(path: str | Path, body: BodyModel, fits, *, vertices: bool
     fits: FrameFits of ``body`` (frames without a body are left out; ``frame_ids`` says which
     are in). vertices: also write ``verts`` (N, V, 3) (large: 83 KB per SMPL frame).
     """
+    _require_smpl(body)
     done = _fitted(fits)
     arrays = smpl_parameters(body, done)
     verts, joints = _evaluate(body, done)
@@ -213,6 +223,7 @@ def pare_results(body: BodyModel, fits, observations: dict[int, Observation] | N
                  ) -> dict[int, dict]:
     """The PARE / VIBE / TCMR output dict of the fitted frames of ``fits`` (see the module
     docstring). observations: frame -> Observation for ``joints2d`` (None: joints2d is None)."""
+    _require_smpl(body)
     done = _fitted(fits)
     p = smpl_parameters(body, done)
     verts, joints = _evaluate(body, done)

@@ -12,23 +12,28 @@ from core.progress import drive
 from .result import SubjectResult
 
 
-def write_avatar(result: SubjectResult, out_dir: str | Path) -> dict[str, Path]:
+def write_avatar(result: SubjectResult, out_dir: str | Path, meshes: bool = True
+                 ) -> dict[str, Path]:
     """Write ``out_dir``/avatar.obj (+ .mtl, .png; canonical rest pose, canonical body frame,
     metres, vertex colours), frames/NNNNNN.obj (posed, each frame's camera frame, metres),
     params/NNNNNN.json (each frame's BodyParams), state.npz (to resume), avatar.json (figures)
     and preview.png (the textured avatar from the front and from the back, 512 px each).
+    meshes: False leaves out the OBJs (avatar.obj, frames/), e.g. when only a GLB is asked for.
     returns: name -> path of what was written.
     """
     from core.export.mesh_io import write_obj_sequence
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"avatar": write_obj(out / "avatar.obj", result.vertices, result.faces,
-                                 uvs=result.uvs if result.texture is not None else None,
-                                 face_uvs=result.face_uvs if result.texture is not None else None,
-                                 texture=result.texture, vertex_colors=result.vertex_colors)}
-    drive(write_obj_sequence(out / "frames", result.posed, result.faces))
-    paths["frames"] = out / "frames"
+    paths: dict[str, Path] = {}
+    if meshes:
+        paths["avatar"] = write_obj(out / "avatar.obj", result.vertices, result.faces,
+                                    uvs=result.uvs if result.texture is not None else None,
+                                    face_uvs=result.face_uvs if result.texture is not None
+                                    else None, texture=result.texture,
+                                    vertex_colors=result.vertex_colors)
+        drive(write_obj_sequence(out / "frames", result.posed, result.faces))
+        paths["frames"] = out / "frames"
     pdir = out / "params"
     pdir.mkdir(exist_ok=True)
     for index, p in result.frame_params.items():
