@@ -135,7 +135,8 @@ def test_track_writes_motion_glb_and_bvh_by_default_and_no_meshes(tracked):
 
 def test_track_writes_per_frame_objs_only_when_asked(tmp_path_factory):
     rc, out = cli_run(tmp_path_factory, "track_obj",
-                      ["track", str(VIDEO), "--max-frames", "3", "--no-overlay", "--formats", "obj"])
+                      ["track", str(VIDEO), "--max-frames", "3", "--no-overlay",
+                       "--formats", "obj"])
     assert rc == 0
     frames = json.loads((out / "fits.json").read_text())["frames"]
     assert len(list((out / "meshes").glob("*.obj"))) == sum(r["person"] for r in frames)
