@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -41,12 +42,10 @@ def pin_threads(threads: int) -> None:
 def node_label() -> str:
     """'<host name> <first 8 hex digits of the Ray node id>' (the host alone outside Ray)."""
     host = socket.gethostname()
-    try:
-        import ray
-
-        return f"{host} {ray.get_runtime_context().get_node_id()[:8]}"
-    except Exception:  # noqa: BLE001 - outside a Ray worker
+    ray = sys.modules.get("ray")                  # a Ray worker has it; nothing else needs it
+    if ray is None or not ray.is_initialized():
         return host
+    return f"{host} {ray.get_runtime_context().get_node_id()[:8]}"
 
 
 def item_outputs(out_dir: Path, name: str) -> list[str]:
