@@ -78,6 +78,9 @@ def test_options_are_the_commands_own_with_defaults():
         job_options("optimize", ["--resume", "state.npz"])
     with pytest.raises(StudioError, match="The fit job cannot take these options"):
         job_options("fit", ["--quality", "superb"])
+    assert job_options("track", ["--formats", "glb,bvh"])["formats"] == "glb,bvh"
+    with pytest.raises(StudioError, match="Unknown format 'fbx' in --formats"):
+        job_options("fit", ["--formats", "fbx"])           # refused once, not by every item
 
 
 def test_cli_refuses_an_option_of_another_job_with_exit_2(tmp_path, capsys):

@@ -74,7 +74,8 @@ def job_options(job: str, tokens: list[str], device: str | None = None) -> dict:
     (e.g. ["--quality", "fast"]).
 
     raises: StudioError (one sentence) for an option the job does not have, an option naming one
-        input's own file, or a value the command refuses.
+        input's own file, a value the command's parser refuses, or a --formats list it does not
+        write.
     """
     parser = job_parser(job)
     known = {s for a in parser.recorded for s in a.option_strings}
@@ -93,6 +94,10 @@ def job_options(job: str, tokens: list[str], device: str | None = None) -> dict:
     args = parser.parse_args(["INPUT", "--out", "DIR", *tokens]
                              + (["--device", device] if device else []))
     options = {k: v for k, v in sorted(vars(args).items()) if k not in _ITEM_DESTS}
+    if options.get("formats") is not None:        # a bad list would fail every item alike
+        from core.export.formats import parse_formats
+
+        parse_formats(options["formats"], job, body_name=options.get("body") or "anny")
     return {"job": job, **options}
 
 
