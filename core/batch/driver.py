@@ -105,6 +105,8 @@ class _InFlight:
         import ray
         from ray.exceptions import RayError
 
+        if not self.refs:
+            return []
         ready, _ = ray.wait(list(self.refs), num_returns=len(self.refs), timeout=0)
         lost = []
         for ref in ready:
