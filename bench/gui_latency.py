@@ -13,7 +13,9 @@ frame is shown twice:
                measured; 1080p: the first ``--frames-1080`` frames, then Cancel is pressed);
   idle         after the fit, over the fitted frames;
   reconstruct  while "Reconstruct surface" runs (restarted when it ends early);
-  optimize     while "Optimize subject" runs (8 frames), then Cancel.
+  optimize     while "Optimize subject" runs (8 frames), then Cancel;
+  cancel       (720p) "Fit all frames" again over the frames left, or "Detect all frames"
+               when none is left, scrubbed for 20 steps, then Cancel.
 A step's latency is from the timeline's ``set_index`` to the end of the events it leaves behind
 (decode or proxy, layers, 3D update, the paints; four passes of the posted-event queue); the
 GUI thread's time on a CPU and waiting for one (/proc schedstat) are printed beside it, so a
@@ -334,6 +336,18 @@ def run_size(app, label: str, video: Path, args, results: list[Phase], notes: li
                 d.wait_until(lambda: not c.busy, 600)
                 ph.note = (f"Cancel acknowledged {ack * 1000:.0f} ms, best avatar kept and "
                            f"window idle {time.perf_counter() - t:.1f} s")
+            results.append(ph)
+
+        # Cancel of a running fit (or detection, when every frame is fitted) while scrubbed
+        if not cancel_fit:
+            unfitted = len(c.session.fits) < frames
+            assert c.fit_frames(all_frames=True) if unfitted else c.detect(all_frames=True)
+            ph = d.scrub(Phase("cancel " + ("fit" if unfitted else "detect"), label), fitted, 20)
+            t = time.perf_counter()
+            w.cancel_button.click()
+            d.wait_until(lambda: not c.busy, 120)
+            ph.note = (f"Cancel -> idle {time.perf_counter() - t:.2f} s (worker stopped "
+                       f"{c.worker.runner.last_stop_latency or 0:.2f} s after it)")
             results.append(ph)
     finally:
         w.close()

@@ -30,7 +30,7 @@ from core.types import Frame, FrameFit, Observation, Progress
 from gui import pipeline
 from gui.dialogs.export_dialog import ExportOptions
 from gui.occlusion_job import NAME as OCCLUSION, is_occlusion, occlusion_job
-from gui.overlay_cache import BodyOverlays, Patch
+from gui.overlay_cache import BodyOverlays, OverlayPrefetcher, Patch
 from gui.workers import Job, WorkerThread
 
 log = logging.getLogger("studio")
@@ -43,6 +43,9 @@ PROGRESS_EVERY_MS = 100
 PREVIEW_EVERY_MS = 250
 #: A proxy frame is replaced by the exact one when scrubbing pauses this long, milliseconds.
 EXACT_AFTER_MS = 250
+#: Bodies drawn ahead of a scrub: this many steps on in its direction and a few behind (a step
+#: longer than PREFETCH_MAX_STEP frames, a jump, is prefetched as if it were that long).
+PREFETCH_AHEAD, PREFETCH_BEHIND, PREFETCH_MAX_STEP = 8, 2, 30
 
 
 class StudioController(QObject):
@@ -103,6 +106,8 @@ class StudioController(QObject):
         self.display: DisplayFrames | None = None
         self.display_config = DisplayConfig()
         self.overlays = BodyOverlays()
+        self.prefetcher = OverlayPrefetcher(self.overlays)
+        self._overlay_scale: float | None = None
         self._media_generation = 0
         self._exact_arrived.connect(self._on_exact)
         self._exact_timer = self._timer(EXACT_AFTER_MS, self._fetch_exact)
@@ -221,11 +226,24 @@ class StudioController(QObject):
         except StudioError as exc:
             self._report("Cannot show this frame", exc)
             return
-        self.index = index
+        step, self.index = index - self.index, index
         self.frame = frame
         self.frame_ready.emit(frame)
         if not getattr(frame, "exact", True):
             self._exact_timer.start()  # restarted by every step: fetch once scrubbing pauses
+        self._prefetch(index, step)
+
+    def _prefetch(self, index: int, step: int) -> None:
+        """Have the bodies of the next frames of this scrub drawn in the background."""
+        faces, scale = self.faces, self._overlay_scale
+        if self.session is None or faces is None or scale is None or not self.session.fits:
+            return
+        step = max(-PREFETCH_MAX_STEP, min(PREFETCH_MAX_STEP, step)) or 1
+        order = ([index + k * step for k in range(1, PREFETCH_AHEAD + 1)]
+                 + [index - k * step for k in range(1, PREFETCH_BEHIND + 1)])
+        fits = self.session.fits
+        self.prefetcher.plan([(i, fits[i], faces, scale) for i in order
+                              if i in fits and fits[i].vertices is not None])
 
     def _fetch_exact(self) -> None:
         if self.display is not None and self.frame is not None and \
@@ -246,12 +264,14 @@ class StudioController(QObject):
         if self.display is not None:
             self.display.close()
             self.display = None
+        self.prefetcher.plan([])
         self.overlays.clear()
 
     def body_overlay(self, scale: float = 1.0) -> Patch | None:
         """The current frame's fitted body as a gui.overlay_cache.Patch drawn at ``scale`` of
         full resolution (cached per frame), or None when the frame has no fitted body."""
         fit, faces = self.fit(), self.faces
+        self._overlay_scale = scale
         if fit is None or fit.vertices is None or faces is None:
             return None
         return self.overlays.get(self.index, fit, faces, scale)
@@ -596,6 +616,7 @@ class StudioController(QObject):
         else:
             log.warning("the worker thread did not stop within %.0f s", timeout_s)
         self._close_display()
+        self.prefetcher.close()
         if self.source is not None:
             self.source.close()
 

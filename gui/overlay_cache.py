@@ -9,16 +9,20 @@ that face the camera are drawn: a closed body's visible surface is made of them,
 pixels are the same, in ~60 % of the time (the rasterizer's cost is per triangle); only the
 shading of the outline's last pixel row changes a little. ``BodyOverlays``
 keeps the patches of recently shown frames (LRU, ``max_bytes``), so scrubbing back and forth
-draws each body once.
+draws each body once, and ``OverlayPrefetcher`` draws the next few bodies in the direction of
+the scrub on a low-priority thread (numpy releases the GIL in its loops), so a step usually
+finds its body drawn. Everything here is numpy; no Qt.
 """
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.threads import lower_thread_priority
 from core.types import Camera
 from gui import pipeline
 
@@ -75,35 +79,100 @@ def front_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 class BodyOverlays:
-    """Body patches of recently shown frames, at most ``max_bytes`` of RGBA (default 32 MiB)."""
+    """Body patches of recently shown (and prefetched) frames, at most ``max_bytes`` of RGBA
+    (default 32 MiB: ~250 patches of a standing person at 720p, half scale); thread-safe."""
 
     def __init__(self, max_bytes: int = 32 * 2**20) -> None:
         self.max_bytes = int(max_bytes)
         self.nbytes = 0
+        self.hits = self.misses = 0
         self._patches: OrderedDict[tuple, tuple[object, object, Patch | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, index: int, fit, faces: np.ndarray, scale: float):
+        """(True, patch) when the cache holds the patch of this very fit, faces and scale, else
+        (False, None)."""
+        key = (int(index), round(float(scale), 4))
+        with self._lock:
+            hit = self._patches.get(key)
+            if hit is not None and hit[0] is fit and hit[1] is faces:
+                self._patches.move_to_end(key)
+                return True, hit[2]
+        return False, None
 
     def get(self, index: int, fit, faces: np.ndarray, scale: float) -> Patch | None:
         """The patch of ``fit`` (a FrameFit with vertices and camera) of frame ``index``; drawn
         when the cache holds none for this very fit, faces and scale."""
-        key = (int(index), round(float(scale), 4))
-        hit = self._patches.get(key)
-        if hit is not None and hit[0] is fit and hit[1] is faces:
-            self._patches.move_to_end(key)
-            return hit[2]
-        patch = body_patch(fit.vertices, faces, fit.camera, scale)
-        self._store(key, (fit, faces, patch))
+        found, patch = self.cached(index, fit, faces, scale)
+        self.hits += found
+        self.misses += not found
+        if not found:
+            patch = body_patch(fit.vertices, faces, fit.camera, scale)
+            self.put(index, fit, faces, scale, patch)
         return patch
 
-    def _store(self, key: tuple, entry: tuple) -> None:
-        old = self._patches.pop(key, None)
-        if old is not None and old[2] is not None:
-            self.nbytes -= old[2].rgba.nbytes
-        self._patches[key] = entry
-        self.nbytes += entry[2].rgba.nbytes if entry[2] is not None else 0
-        while self.nbytes > self.max_bytes and len(self._patches) > 1:
-            _, (_, _, dropped) = self._patches.popitem(last=False)
-            self.nbytes -= dropped.rgba.nbytes if dropped is not None else 0
+    def put(self, index: int, fit, faces: np.ndarray, scale: float, patch: Patch | None) -> None:
+        key = (int(index), round(float(scale), 4))
+        with self._lock:
+            old = self._patches.pop(key, None)
+            if old is not None and old[2] is not None:
+                self.nbytes -= old[2].rgba.nbytes
+            self._patches[key] = (fit, faces, patch)
+            self.nbytes += patch.rgba.nbytes if patch is not None else 0
+            while self.nbytes > self.max_bytes and len(self._patches) > 1:
+                _, (_, _, dropped) = self._patches.popitem(last=False)
+                self.nbytes -= dropped.rgba.nbytes if dropped is not None else 0
 
     def clear(self) -> None:
-        self._patches.clear()
-        self.nbytes = 0
+        with self._lock:
+            self._patches.clear()
+            self.nbytes = 0
+
+
+class OverlayPrefetcher:
+    """Draws body patches into a BodyOverlays cache ahead of the scrub, on a daemon thread
+    whose nice value is raised by ``nice`` (core.threads).
+
+    ``plan(work)`` replaces the work not started yet (the latest plan wins): a list of
+    (index, fit, faces, scale), nearest-needed first.
+    """
+
+    def __init__(self, overlays: BodyOverlays, nice: int = 15) -> None:
+        self.overlays = overlays
+        self.nice = nice
+        self.drawn = 0
+        self._work: list[tuple] = []
+        self._closed = False
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="overlay-prefetch", daemon=True)
+        self._thread.start()
+
+    def plan(self, work: list[tuple]) -> None:
+        with self._wake:
+            self._work = list(work)
+            self._wake.notify()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with self._wake:
+            self._closed, self._work = True, []
+            self._wake.notify()
+        self._thread.join(timeout_s)
+
+    def _next(self):
+        with self._wake:
+            while not self._work and not self._closed:
+                self._wake.wait()
+            return None if self._closed else self._work.pop(0)
+
+    def _run(self) -> None:
+        lower_thread_priority(self.nice)
+        while (item := self._next()) is not None:
+            index, fit, faces, scale = item
+            if self.overlays.cached(index, fit, faces, scale)[0]:
+                continue
+            try:
+                patch = body_patch(fit.vertices, faces, fit.camera, scale)
+            except Exception:  # noqa: BLE001 - the window draws it itself then, and says why
+                continue
+            self.overlays.put(index, fit, faces, scale, patch)
+            self.drawn += 1
