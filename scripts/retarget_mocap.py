@@ -13,9 +13,10 @@ Which clips: the same CMU take appears several times in ../shared/mocap (01_01 a
 two BVH conversions and in the IClone rig; 131_0x also scaled to metres; shortened copies of
 01_01 and 14_14). One copy of each CMU take is kept, preferring the rawest form (ASF/AMC, then
 the 31-joint BVH, then the other rigs), then the original file (named by the take alone; the
-scaled copy of 131_03 has 146 frames more than the original), then the longest. acLSTM's salsa clips are 60 fps
-although their headers say 120 (the folder's readme). Non-human test files (fairmotion's
-sinusoidal.bvh) and clips under 10 frames are skipped with the reason in the index.
+scaled copy of 131_03 has 146 frames more than the original), then the longest. acLSTM's
+salsa clips are 60 fps although their headers say 120 (the folder's readme). Non-human test
+files (fairmotion's sinusoidal.bvh) and clips under 10 frames are skipped with the reason in
+the index.
 --quick retargets one short clip per rig.
 """
 from __future__ import annotations
@@ -46,7 +47,8 @@ MOCAP = ROOT.parent / "shared" / "mocap"
 SOURCE_FPS = {"acLSTM_cmu/train_data_bvh/salsa/": 60.0}
 #: Preference among copies of one CMU take (lower first), by file kind / folder.
 PREFERENCE = (("fairmotion/", ".amc"), ("fairmotion/", ".bvh"), ("bvh11/", ".bvh"),
-              ("AnimatedDrawings_cmu/", ".bvh"), ("acLSTM_cmu/", ".bvh"), ("IClone-CMU-Mocap/", ".bvh"))
+              ("AnimatedDrawings_cmu/", ".bvh"), ("acLSTM_cmu/", ".bvh"),
+              ("IClone-CMU-Mocap/", ".bvh"))
 #: --quick: one short clip per rig.
 QUICK = ("fairmotion/tests/data/11_01.amc", "bvh11/resources/131_01.bvh",
          "fairmotion/tests/data/01_01.bvh", "acLSTM_cmu/train_data_bvh/martial/04.bvh",
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     root, out = Path(args.mocap), Path(args.out)
     if not root.is_dir():
-        print(f"error: {root} does not exist; the mocap clips live in ../shared/mocap.", file=sys.stderr)
+        print(f"error: {root} does not exist; the mocap clips live in ../shared/mocap.",
+              file=sys.stderr)
         return 2
     clips, skipped = select_clips(root)
     if args.quick:
@@ -142,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         loaded.append(clip)
     print(f"read {len(loaded)} clips in {time.time() - t0:.0f} s", flush=True)
-    # clips of one skeleton (same rig, joints and bone lengths) share a shape and are refined
-    # together in batches: many short clips then cost what one long clip does
+    # clips of one skeleton (same rig, joints and limb lengths) share a shape and are refined
+    # together in batches: many short clips then cost what one long clip does. The limbs are
+    # single rigid segments; the trunk and shoulder spans change with the pose and stay out.
     groups: dict[tuple, list] = {}
     for clip in loaded:
-        lengths = source_lengths(clip)
-        key = (clip.rig.name, tuple(clip.names)) + tuple(round(v, 3) for v in lengths.values())
-        groups.setdefault(key, []).append(clip)
+        limbs = [round(v, 3) for k, v in source_lengths(clip).items()
+                 if k.startswith(("thigh", "shin", "upperarm", "forearm"))]
+        groups.setdefault((clip.rig.name, tuple(clip.names), *limbs), []).append(clip)
     done = 0
     for members in groups.values():
         t = time.time()
@@ -191,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 "skipped": skipped}, indent=1))
     print(f"retargeted {len(acc)} clips ({len(index) - len(acc)} rejected, {len(skipped)} "
           f"skipped): {frames} frames ({valid} valid) at {args.fps:g} fps, median residual "
-          f"{summary['median_of_clip_medians_mm'] or float('nan'):.1f} mm, {seconds:.0f} s -> {out}")
+          f"{summary['median_of_clip_medians_mm'] or float('nan'):.1f} mm, {seconds:.0f} s "
+          f"-> {out}")
     return 0
 
 

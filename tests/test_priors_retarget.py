@@ -19,7 +19,8 @@ needs_mocap = pytest.mark.skipif(not MOCAP.is_dir(), reason=f"{MOCAP} (the CMU m
                                  "checkout, ../shared/mocap) is absent")
 #: One real clip per rig, and the residual bound (median over the first frames, mm).
 REAL = {"cmu_asf": "fairmotion/tests/data/11_01.amc", "cmu31": "fairmotion/tests/data/01_01.bvh",
-        "cmu31_max": "bvh11/resources/131_01.bvh", "daz43": "acLSTM_cmu/train_data_bvh/martial/04.bvh",
+        "cmu31_max": "bvh11/resources/131_01.bvh",
+        "daz43": "acLSTM_cmu/train_data_bvh/martial/04.bvh",
         "cc_base": "IClone-CMU-Mocap/All_BVH/subjects/002/002_06.bvh"}
 REAL_BOUND_MM = 25.0
 
@@ -38,7 +39,8 @@ def _clip_from_body(body, rig: RigMapping, params: dict, extra: dict[str, int]) 
     names = list(body.joint_names) + list(extra)
     parents = np.concatenate([body.parents, np.zeros(len(extra), np.int64)])
     n = len(pos)
-    return MocapClip(pos.astype(np.float32), names, parents, 30.0, np.ones(n, bool), rig, "synthetic")
+    return MocapClip(pos.astype(np.float32), names, parents, 30.0, np.ones(n, bool), rig,
+                     "synthetic")
 
 
 def _random_pose(body, n: int, rng: np.random.Generator, no_twist: tuple[str, ...]) -> np.ndarray:
@@ -107,16 +109,19 @@ def test_round_trip_anny(anny):
                    f(res.transl + np.array([0.0, res.floor, 0.0], np.float32)))
     mapped = [anny.joint_names.index(n) for k, n in ANNY_RIG.points.items()
               if k in CORE_POINTS]
-    joint_mm = 1000 * np.linalg.norm(out.joints[:, mapped].numpy() - clip.positions[:, mapped], axis=-1)
+    joint_mm = 1000 * np.linalg.norm(out.joints[:, mapped].numpy() - clip.positions[:, mapped],
+                                     axis=-1)
     print(f"round trip: joints {joint_mm.mean():.1f} mm mean, {joint_mm.max():.1f} max; offsets "
           f"up to {max(res.offset_mm.values()):.0f} mm")
     assert joint_mm.mean() < 8.0 and joint_mm.max() < 25.0
     # orientation: the facing exactly, the pelvis's tilt (which trades with the lowest spine
     # bone and the thighs) within 10 degrees; the soles-on-the-ground shift only moves y
     assert float(_angle_deg(res.global_orient, go).max()) < 10.0
-    fwd = lambda aa: roma.rotvec_to_rotmat(torch.as_tensor(aa, dtype=torch.float64)).numpy() @ [0, 0, -1.0]  # noqa: E731
-    yaw = lambda v: np.arctan2(v[:, 0], v[:, 2])  # noqa: E731
-    d_yaw = np.degrees(np.abs((yaw(fwd(res.global_orient)) - yaw(fwd(go)) + np.pi) % (2 * np.pi) - np.pi))
+    def yaw(aa):
+        v = roma.rotvec_to_rotmat(torch.as_tensor(aa, dtype=torch.float64)).numpy() @ [0, 0, -1.0]
+        return np.arctan2(v[:, 0], v[:, 2])
+
+    d_yaw = np.degrees(np.abs((yaw(res.global_orient) - yaw(go) + np.pi) % (2 * np.pi) - np.pi))
     assert float(d_yaw.max()) < 3.0
     assert np.abs(res.transl[:, [0, 2]] - transl[:, [0, 2]]).max() < 0.01
     # rotations: the limbs' swing is fixed by the joints (within the mm above); their twist

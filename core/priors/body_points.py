@@ -25,8 +25,8 @@ from core.body.base import BodyModel
 @dataclass(frozen=True)
 class BodyPointTable:
     """points: semantic name -> ((kind, key, weight), ...); trunk: joint names from the hips'
-    midpoint (implicit first point) up to the head; spread, hinges: pose-joint names; roll: pose joint -> semantic
-    directions."""
+    midpoint (implicit first point) up to the head; spread, hinges: pose-joint names; roll:
+    pose joint -> semantic directions."""
 
     points: dict[str, tuple[tuple[str, object, float], ...]]
     trunk: tuple[str, ...]
@@ -40,9 +40,9 @@ def _lr(table: dict[str, tuple], left: str, right: str) -> dict[str, tuple]:
     out = {}
     for key, mix in table.items():
         if key.endswith("_l"):
-            out[key] = tuple((k, n.format(S=left) if isinstance(n, str) else n, w) for k, n, w in mix)
-            out[key[:-2] + "_r"] = tuple((k, n.format(S=right) if isinstance(n, str) else n, w)
-                                         for k, n, w in mix)
+            for k2, side in ((key, left), (key[:-2] + "_r", right)):
+                out[k2] = tuple((k, n.format(S=side) if isinstance(n, str) else n, w)
+                                for k, n, w in mix)
         else:
             out[key] = mix
     return out
@@ -123,7 +123,8 @@ def rest_pose(body: BodyModel, shape: np.ndarray, vertex_ids: np.ndarray | None 
     the origin, metres; all vertices when ``vertex_ids`` is None."""
     dev = body.device
     z = torch.zeros(1, 3, device=dev)
-    ids = None if vertex_ids is None else torch.as_tensor(np.asarray(vertex_ids, np.int64), device=dev)
+    ids = None if vertex_ids is None else torch.as_tensor(np.asarray(vertex_ids, np.int64),
+                                                          device=dev)
     out = body(z, torch.zeros(1, body.num_pose_joints, 3, device=dev),
                torch.as_tensor(np.asarray(shape, np.float32)[None], device=dev), z, vertex_ids=ids)
     return out.joints[0].double().cpu().numpy(), out.vertices[0].double().cpu().numpy()

@@ -454,12 +454,13 @@ def _spread(chain: BodyChain, members: list[int], below: list[int], prior: np.nd
         if not pairs:
             break
         # world rotation taking the posed directions onto the targets (rest = posed here)
-        b_mat = sum(np.asarray(wt).reshape(-1, 1, 1) * t[:, :, None] * v[:, None, :] for t, v, wt in pairs)
+        b_mat = sum(np.asarray(wt).reshape(-1, 1, 1) * t[:, :, None] * v[:, None, :]
+                    for t, v, wt in pairs)
         u, _, vt = np.linalg.svd(b_mat + 1e-6 * np.eye(3))
         d = np.sign(np.linalg.det(u @ vt))
         u[:, :, 2] *= d[:, None]
         corr_rot = u @ vt
-        total = np.einsum("fji,fjk,fkl->fil", prior, corr_rot, np.einsum("fij,fjk->fik", prior, total))
+        total = np.einsum("fji,fjk,fkl,flm->fim", prior, corr_rot, prior, total)
     step = Rotation.from_rotvec(Rotation.from_matrix(total).as_rotvec() / n).as_matrix()
     out, cur = [], prior
     for _ in members:
@@ -678,17 +679,19 @@ def refine(chain: BodyChain, corr: Correspondence, table: BodyPointTable, rot0: 
 
     ``weight``: (F,) per-frame data weight (0 for glitch frames, which then follow their
     neighbours). ``seams``: (F,) True at the first frame of each clip when several clips are
-    refined together (no smoothness across them). Offsets: one constant displacement per position target, in the canonical axes
-    of the bone carrying it, shared by all frames: where the rig's joint sits on the body (a
-    hip joint centre, a neck base) differs by a few centimetres between skeletons, and a pose
-    should not bend to make up for it."""
+    refined together (no smoothness across them).
+    Offsets: one constant displacement per position target, in the canonical axes of the bone
+    carrying it, shared by all frames: where the rig's joint sits on the body (a hip joint
+    centre, a neck base) differs by a few centimetres between skeletons (and the body's limb
+    proportions can differ from the actor's), and a pose should not bend to make up for it."""
     import roma
 
     body = chain.body
     dev = body.device
     w = config.weights
     f32 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
-    need = np.nonzero(np.abs(np.concatenate([corr.pos_rows, corr.dir_tip, corr.dir_anchor])).sum(0))[0]
+    rows_all = np.concatenate([corr.pos_rows, corr.dir_tip, corr.dir_anchor])
+    need = np.nonzero(np.abs(rows_all).sum(0))[0]                  # base points in use
     sub = lambda m: f32(m[:, need])  # noqa: E731
     pos_rows, tip_rows, anc_rows = sub(corr.pos_rows), sub(corr.dir_tip), sub(corr.dir_anchor)
     idx = torch.as_tensor(need, device=dev)
@@ -721,15 +724,18 @@ def refine(chain: BodyChain, corr: Correspondence, table: BodyPointTable, rot0: 
         rot_root = r0 @ roma.rotvec_to_rotmat(d_rot)
         rot, piv = chain.pose(rot_root, transl, pose)
         pts = chain.base_points(rot, piv, idx)                               # (F, K, 3)
-        pos = torch.einsum("sk,fkc->fsc", pos_rows, pts) + (rot[:, off_carrier] @ offsets[:, :, None])[..., 0]
+        pos = (torch.einsum("sk,fkc->fsc", pos_rows, pts)
+               + (rot[:, off_carrier] @ offsets[:, :, None])[..., 0])
         e_pos = (((pos - pos_t) ** 2).sum(-1) * pos_w).sum(-1)
-        loss = w.position * (e_pos * frame_w).sum() + w.offset * ((offsets ** 2).sum(-1) * pos_w).sum()
+        loss = (w.position * (e_pos * frame_w).sum()
+                + w.offset * ((offsets ** 2).sum(-1) * pos_w).sum())
         if len(dir_w):
-            d = torch.einsum("sk,fkc->fsc", tip_rows, pts) - torch.einsum("sk,fkc->fsc", anc_rows, pts)
+            d = torch.einsum("sk,fkc->fsc", tip_rows - anc_rows, pts)
             d = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-9)
             e_dir = (((d - dir_t) ** 2).sum(-1) * dir_w).sum(-1)
             loss = loss + w.direction * lever * (e_dir * frame_w).sum()
-        loss = loss + w.limits * body.pose_prior(pose).mean() + w.rest * (pose ** 2).sum((1, 2)).mean()
+        loss = loss + w.limits * body.pose_prior(pose).mean()
+        loss = loss + w.rest * (pose ** 2).sum((1, 2)).mean()
         for g in groups:
             gp = pose[:, g]
             loss = loss + w.spread * ((gp[:, 1:] - gp[:, :-1]) ** 2).sum((1, 2)).mean()
@@ -747,7 +753,7 @@ def refine(chain: BodyChain, corr: Correspondence, table: BodyPointTable, rot0: 
     return as_np(rot_root), as_np(transl), as_np(pose), as_np(offsets)
 
 
-# ---- the whole clip --------------------------------------------------------------------------------
+# ---- whole clips -------------------------------------------------------------------------------
 _BODY_CACHE: dict[int, dict] = {}
 
 
@@ -850,7 +856,8 @@ def retarget_group(body: BodyModel, clips: list[MocapClip], config: RetargetConf
     pts = evaluate_exact(body, shape, chain.vertex_ids, rot, transl, pose)
     carrier = chain.base_carrier[np.argmax(corr.pos_rows, 1)]
     with torch.no_grad():
-        c_rot = chain.pose(*(torch.as_tensor(a, dtype=torch.float32) for a in (rot, transl, pose)))[0]
+        c_rot = chain.pose(*(torch.as_tensor(a, dtype=torch.float32)
+                             for a in (rot, transl, pose)))[0]
     shift = np.einsum("fsij,fsj->fsi", c_rot[:, carrier].double().numpy(), offsets)
     pos = np.einsum("sk,fkc->fsc", corr.pos_rows, pts) + shift
     err_all = np.linalg.norm(pos - corr.pos_src, axis=-1)[:, corr.core] * 1000.0   # (F, C) mm
