@@ -549,6 +549,8 @@ class StudioController(QObject):
         returns: the files written. raises: StudioError with what to do when there is nothing
         to export or the folder cannot be written.
         """
+        if options.format != "obj":
+            return self._export_format(options)
         if options.what in ("surface", "avatar"):
             return self._export_clothed(options)
         faces = self.faces
@@ -574,6 +576,45 @@ class StudioController(QObject):
             raise StudioError(f"Cannot write '{base}' ({exc.strerror or exc}); choose a folder "
                               "you can write to.") from exc
         self.message.emit(f"Exported {len(fits)} mesh(es) to {base.parent}", "info")
+        return written
+
+    def _export_format(self, options: ExportOptions) -> list[Path]:
+        """GLB, BVH or SMPL-layout export through core.export.formats.export_file (the body
+        model posing the rig loads on this thread from the process-wide cache)."""
+        from core.body import load_body_model
+        from core.export.formats import export_file
+
+        s = self.session
+        avatar = None if s is None else s.avatar
+        fits = [] if s is None else [s.fits[i] for i in sorted(s.fits)]
+        if options.what == "surface" and self.surface() is None:
+            raise StudioError("This frame has no clothed surface yet; press Reconstruct "
+                              "surface first, then export.")
+        if options.what == "avatar" and avatar is None:
+            raise StudioError("There is no avatar yet; press Optimize subject first, then "
+                              "export.")
+        named = [f.params.model for f in fits if f.params is not None]
+        name = avatar.state.model if options.what == "avatar" else (
+            named[0] if named else self.fit_settings.body_model)
+        fs = self.fit_settings
+        try:
+            body = load_body_model(name, fs.model_dir, fs.device)
+            fps = self.source.fps if self.source is not None and self.source.fps > 0 else 30.0
+            written = export_file(options.path, options.format, options.what, body, fits=fits,
+                                  index=self.index, all_frames=options.all_frames,
+                                  surface=self.surface(), avatar=avatar, fps=fps,
+                                  orientation=options.orientation)
+            f = self.fit()
+            if options.params and options.what == "body" and not options.all_frames \
+                    and f is not None and f.params is not None:
+                f.params.save_npz(written[0].with_suffix(".npz"))
+                f.params.save_json(written[0].with_suffix(".json"))
+                written += [written[0].with_suffix(".npz"), written[0].with_suffix(".json")]
+        except OSError as exc:
+            raise StudioError(f"Cannot write '{options.path}' ({exc.strerror or exc}); choose a "
+                              "folder you can write to.") from exc
+        self.message.emit(f"Exported the {options.what} as {options.format.upper()} to "
+                          f"{written[0]}", "info")
         return written
 
     def _export_clothed(self, options: ExportOptions) -> list[Path]:

@@ -14,12 +14,14 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QWidget)
 
 from core.errors import StudioError
+from core.export.formats import SUFFIX
 from core.types import Frame, Progress
 from gui import pipeline
 from gui.controller import StudioController
 from gui.dialogs.errors import ErrorReporter
 from gui.dialogs.export_dialog import ExportDialog, ExportOptions
 from gui.widgets.frame_view import FrameView
+from gui.widgets.glb_player import GlbPlayer
 from gui.widgets.log_panel import LogPanel
 from gui.widgets.side_panel import SidePanel
 from gui.widgets.timeline import Timeline
@@ -55,6 +57,7 @@ class MainWindow(QMainWindow):
         self.frame_view.setAcceptDrops(False)
         self.frame_view.viewport().setAcceptDrops(False)
         self.viewer = Viewer3D()
+        self.glb_player = GlbPlayer(self.viewer)
         self.timeline = Timeline()
         self.side_panel = SidePanel()
         self.log_panel = LogPanel()
@@ -135,12 +138,15 @@ class MainWindow(QMainWindow):
           "Open a photo, a video or a folder of frames")
         A("open_folder", "Open &folder…", "fa5s.images", self.open_folder_dialog, None,
           "Open a folder of frames")
+        A("open_glb", "Open &GLB in 3D viewer…", "mdi.motion-play", self.open_glb_dialog, None,
+          "Show a .glb (an exported animated body or avatar) in the 3D viewer; it plays with "
+          "the timeline")
         A("save", "&Save session", "fa5s.save", lambda: self.save_session(), QKeySequence.Save,
           "Save every detection and fit beside the media")
         A("save_as", "Save session &as…", None, self.save_session_as, QKeySequence("Ctrl+Shift+S"))
-        A("export", "&Export OBJ…", "mdi.export", self.export_dialog, QKeySequence("Ctrl+E"),
+        A("export", "&Export…", "mdi.export", self.export_dialog, QKeySequence("Ctrl+E"),
           "Export the fitted body (current frame or every frame), the clothed surface or the "
-          "avatar as OBJ")
+          "avatar as OBJ, glTF (rigged and animated), BVH or SMPL-layout parameters")
         A("settings", "Se&ttings", "fa5s.cog", self.show_settings, QKeySequence("Ctrl+,"),
           "Body model folder, device, default fit quality, surface mode and detail")
         A("quit", "&Quit", None, self.close, QKeySequence.Quit)
@@ -183,7 +189,7 @@ class MainWindow(QMainWindow):
         k = self.actions_by_key
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        m.addActions([k["open"], k["open_folder"]])
+        m.addActions([k["open"], k["open_folder"], k["open_glb"]])
         self.recent_menu = m.addMenu(qta.icon("fa5s.history", color=ICON), "Open &recent")
         m.addSeparator()
         m.addActions([k["save"], k["save_as"], k["export"]])
@@ -231,6 +237,7 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._show_layers_for_job)
         c.job_done.connect(self._on_job_done)
         self.timeline.index_changed.connect(c.show_frame)
+        self.timeline.index_changed.connect(self._show_glb_frame)
         self.frame_view.overlay_scale_changed.connect(lambda _scale: self._draw_results())
         self.timeline.playing_changed.connect(
             lambda on: self.actions_by_key["play"].setIcon(
@@ -580,15 +587,45 @@ class MainWindow(QMainWindow):
         kind = shown[0] if shown else kinds[0]
         stem = Path(c.source.path).stem
         default = Path(c.source.path).with_name(f"{stem}_body_{c.index:06d}.obj")
-        dlg = ExportDialog(default, len(c.fitted_indices()) > 1, self, kinds, kind)
-        dlg.what.currentIndexChanged.connect(lambda: dlg.path.setText(str(default.with_name(
-            f"{stem}_{dlg.what.currentData()}" + (f"_{c.index:06d}.obj" if dlg.what.currentData()
-                                                  != "avatar" else ".obj")))))
+        dlg = ExportDialog(default, len(c.fitted_indices()) > 1, self, kinds, kind,
+                           smpl=c.fit_settings.body_model in ("smpl", "smplh", "smplx"))
+
+        def name_for(what: str) -> str:
+            tail = "" if what == "avatar" else f"_{c.index:06d}"
+            return str(default.with_name(f"{stem}_{what}{tail}").with_suffix(
+                SUFFIX[dlg.format.currentData()]))
+
+        dlg.what.currentIndexChanged.connect(lambda: dlg.path.setText(
+            name_for(dlg.what.currentData())))
         if kind != "body":
-            dlg.path.setText(str(default.with_name(f"{stem}_{kind}" + (
-                f"_{c.index:06d}.obj" if kind != "avatar" else ".obj"))))
+            dlg.path.setText(name_for(kind))
         if dlg.exec():
             self.export(dlg.options())
+
+    def open_glb_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GLB in the 3D viewer", "",
+                                              "glTF binary (*.glb)")
+        if path:
+            self.open_glb(path)
+
+    def open_glb(self, path: str | Path) -> bool:
+        """Show a .glb in the 3D viewer, posed with the timeline (with no media open, the
+        timeline takes the file's frames). Errors show a dialog."""
+        try:
+            self.glb_player.open(path)
+        except StudioError as exc:
+            self.errors.report("Cannot open this GLB", str(exc))
+            return False
+        if self.controller.source is None:
+            self.timeline.set_count(self.glb_player.frame_count, self.glb_player.fps)
+        self._show_glb_frame(self.timeline.index)
+        self.status_label.setText(f"{Path(path).name} in the 3D viewer: plays with the timeline")
+        return True
+
+    def _show_glb_frame(self, index: int) -> None:
+        source = self.controller.source
+        self.glb_player.show_frame(index, source.fps if source is not None else 0.0,
+                                   from_media=source is not None)
 
     def export(self, options: ExportOptions) -> list[Path]:
         """Export with ``options``; errors show a dialog. returns the files written."""

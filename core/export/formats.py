@@ -249,33 +249,108 @@ def avatar_motion(body, avatar, fps: float):
                   shape=np.asarray(avatar.state.shape, np.float32).reshape(-1))
 
 
+def write_avatar_glb(path: str | Path, body, avatar, *, fps: float,
+                     orientation: str = "upright") -> Path:
+    """The avatar (core.subject.SubjectResult of ``body``) textured, skinned to the body's
+    skeleton and animated over its used frames, as one .glb. returns: the path written."""
+    from .gltf import write_motion_glb
+
+    textured = avatar.texture is not None and avatar.uvs is not None
+    offsets = np.asarray(avatar.state.offsets, np.float32)
+    return write_motion_glb(
+        path, body, avatar_motion(body, avatar, fps), orientation=orientation,
+        vertex_offsets=offsets if offsets.size else None,
+        vertex_ids=np.asarray(avatar.body_vertex_ids, np.int64), faces=avatar.faces,
+        vertex_colors=avatar.vertex_colors, uvs=avatar.uvs if textured else None,
+        face_uvs=avatar.face_uvs if textured else None,
+        texture=avatar.texture if textured else None, name="avatar")
+
+
 def write_avatar_files(out_dir: str | Path, body, avatar, formats, *, fps: float,
                        orientation: str = "upright") -> dict[str, Path]:
-    """DIR/avatar.glb (``glb``: textured, skinned, animated over the used frames) and
-    DIR/motion.bvh (``bvh``: the refined poses on the body's skeleton) of an avatar
-    (core.subject.SubjectResult of ``body``). The OBJs are core.subject.write_avatar's.
-    returns: name -> path of what was written."""
+    """DIR/avatar.glb (``glb``: ``write_avatar_glb``) and DIR/motion.bvh (``bvh``: the refined
+    poses on the body's skeleton) of an avatar (core.subject.SubjectResult of ``body``). The
+    OBJs are core.subject.write_avatar's. returns: name -> path of what was written."""
     formats = set(formats)
     written: dict[str, Path] = {}
     if not avatar.frame_params or not ({"glb", "bvh"} & formats):
         return written
-    motion = avatar_motion(body, avatar, fps)
     out = Path(out_dir)
     if "glb" in formats:
-        from .gltf import write_motion_glb
-
-        textured = avatar.texture is not None and avatar.uvs is not None
-        offsets = np.asarray(avatar.state.offsets, np.float32)
-        written["avatar.glb"] = write_motion_glb(
-            out / "avatar.glb", body, motion, orientation=orientation,
-            vertex_offsets=offsets if offsets.size else None,
-            vertex_ids=np.asarray(avatar.body_vertex_ids, np.int64), faces=avatar.faces,
-            vertex_colors=avatar.vertex_colors, uvs=avatar.uvs if textured else None,
-            face_uvs=avatar.face_uvs if textured else None,
-            texture=avatar.texture if textured else None, name="avatar")
+        written["avatar.glb"] = write_avatar_glb(out / "avatar.glb", body, avatar, fps=fps,
+                                                 orientation=orientation)
     if "bvh" in formats:
         from .bvh import write_motion_bvh
 
-        written["motion.bvh"] = write_motion_bvh(out / "motion.bvh", body, motion,
+        written["motion.bvh"] = write_motion_bvh(out / "motion.bvh", body,
+                                                 avatar_motion(body, avatar, fps),
                                                  orientation=orientation)
     return written
+
+
+#: what each exported item can be written as (the GUI's export dialog)
+ITEM_FORMATS: dict[str, tuple[str, ...]] = {"body": ("obj", "glb", "bvh", "smpl"),
+                                            "surface": ("obj", "glb"),
+                                            "avatar": ("obj", "glb", "bvh")}
+#: the file suffix of each format
+SUFFIX = {"obj": ".obj", "glb": ".glb", "bvh": ".bvh", "smpl": ".npz"}
+
+
+def export_file(path: str | Path, fmt: str, what: str, body, *, fits=(), index: int | None = None,
+                all_frames: bool = False, surface=None, avatar=None, fps: float = 30.0,
+                orientation: str = "upright") -> list[Path]:
+    """One export of the GUI in a glTF, BVH or SMPL-layout file at ``path`` (its suffix is set).
+
+    what: "body" (fits: the fitted FrameFits; index: the current frame, or ``all_frames``: one
+    animated GLB over every fitted frame), "surface" (a core.surface.SurfaceMesh, camera frame)
+    or "avatar" (a core.subject.SubjectResult: GLB skinned and animated, BVH of its poses).
+    bvh and smpl always take every fitted frame. smpl writes ``path`` (.npz) and
+    ``<stem>_pare.pkl`` beside it. returns: the files written.
+    raises: StudioError when there is nothing of that kind to export or the format does not
+    fit the item.
+    """
+    from .gltf import write_glb
+    from .mesh_io import camera_to_upright
+
+    if fmt not in ITEM_FORMATS.get(what, ()):
+        raise StudioError(f"The {what} cannot be exported as {fmt.upper()}; choose "
+                          f"{_listing([f.upper() for f in ITEM_FORMATS.get(what, ())])}.")
+    path = Path(path).with_suffix(SUFFIX[fmt])
+    up = (lambda v: camera_to_upright(v)) if orientation == "upright" else (lambda v: v)
+    if what == "surface":
+        return [write_glb(path, up(surface.vertices), surface.faces,
+                          vertex_colors=surface.vertex_colors, uvs=surface.uvs,
+                          face_uvs=surface.face_uvs, texture=surface.texture, name="surface",
+                          frame=orientation)]
+    if what == "avatar":
+        if fmt == "glb":
+            return [write_avatar_glb(path, body, avatar, fps=fps, orientation=orientation)]
+        from .bvh import write_motion_bvh
+
+        return [write_motion_bvh(path, body, avatar_motion(body, avatar, fps),
+                                 orientation=orientation)]
+    fitted = [f for f in fits if f.params is not None]
+    if not fitted:
+        raise StudioError("No frame has a fitted body yet; press Fit frame (F) first, "
+                          "then export.")
+    if fmt == "glb" and not all_frames:
+        f = next((f for f in fitted if f.index == index), None)
+        if f is None or f.vertices is None:
+            raise StudioError("This frame has no fitted body yet; press Fit frame (F) first, "
+                              "then export.")
+        return [write_glb(path, up(f.vertices), body.faces, name=body.name, frame=orientation)]
+    if fmt == "smpl":
+        from .smpl_layout import write_pare_output, write_smpl_params
+
+        return [write_smpl_params(path, body, fitted),
+                write_pare_output(path.with_name(path.stem + "_pare.pkl"), body, fitted)]
+    from .rig import motion_from_fits
+
+    motion = motion_from_fits(body, fitted, fps)
+    if fmt == "glb":
+        from .gltf import write_motion_glb
+
+        return [write_motion_glb(path, body, motion, orientation=orientation)]
+    from .bvh import write_motion_bvh
+
+    return [write_motion_bvh(path, body, motion, orientation=orientation)]

@@ -313,7 +313,8 @@ class GlbMesh:
     (H, W, 3) uint8 or None; colors: (P, 3) uint8 or None. frame: "upright" or "camera"
     (``asset.extras["frame"]``; files of other tools are upright). times: (T,) float64 keyframe
     times of the animation in seconds (empty when there is none). fps: the source frame rate
-    the file records (0 when unknown). joint_names: names of the skin's joints.
+    the file records (0 when unknown); first_frame: the source frame of its first keyframe.
+    joint_names: names of the skin's joints.
     """
 
     vertices: np.ndarray
@@ -325,6 +326,7 @@ class GlbMesh:
     times: np.ndarray
     fps: float
     joint_names: list[str]
+    first_frame: int = 0
     _nodes: list = field(default_factory=list, repr=False)
     _parents: np.ndarray | None = field(default=None, repr=False)
     _channels: list = field(default_factory=list, repr=False)
@@ -444,7 +446,8 @@ def read_glb(path: str | Path) -> GlbMesh:
     extras = gltf.asset.extras or {}
     return GlbMesh(vertices=vertices, faces=faces, uvs=uvs, texture=texture, colors=colors,
                    frame=str(extras.get("frame", "upright")), times=times,
-                   fps=float(extras.get("fps", 0.0) or 0.0), joint_names=names, _nodes=nodes,
+                   fps=float(extras.get("fps", 0.0) or 0.0), joint_names=names,
+                   first_frame=int(extras.get("first_frame", 0) or 0), _nodes=nodes,
                    _parents=parents, _channels=channels, _skin=skin)
 
 

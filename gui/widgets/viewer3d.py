@@ -4,9 +4,10 @@ Receives numpy arrays on the GUI thread and updates one ``pv.PolyData`` per laye
 topology replaces it). Vertices arrive in the camera frame (x right, y down, z forward) or the
 canonical body frame (y down, facing -z) and are shown upright (y up) so the default camera looks
 at the subject's front. Layers: "body" (the fitted body, flat colour), "surface" (the frame's
-clothed surface, vertex colours) and "avatar" (the subject's avatar, UV texture or vertex
-colours); each has a toggle button. Buttons: front / side / back / reset camera, wireframe,
-joints.
+clothed surface, vertex colours), "avatar" (the subject's avatar, UV texture or vertex
+colours) and "animation" (a GLB opened from a file, posed with the timeline:
+gui.widgets.glb_player); each has a toggle button. Buttons: front / side / back / reset camera,
+wireframe, joints.
 
 Speed (software OpenGL on a laptop CPU): the GL widget is a native child window (see
 ``__init__``), no multisampling (8x MSAA made one render of the body
@@ -25,27 +26,16 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
+from core.export.gltf import split_uv_seams
 from core.export.mesh_io import camera_to_upright
 from core.render.overlay import vertex_normals
 
 BODY_COLOR = "#9fb8d8"
 #: Layers under the body's: name -> (button icon, tooltip).
 CLOTHED_LAYERS = {"surface": ("mdi.tshirt-crew", "Show the clothed surface of this frame"),
-                  "avatar": ("mdi.account-star", "Show the subject's avatar")}
-
-
-def split_uv_seams(faces: np.ndarray, face_uvs: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                        np.ndarray]:
-    """One point per distinct (vertex, uv) corner pair, so per-point texture coordinates can
-    follow a UV layout with seams (VTK keeps one uv per point).
-
-    faces, face_uvs: (F, 3) int. returns: vertex_of_point (P,) int64 rows of the vertices,
-    uv_of_point (P,) int64 rows of the uvs, new_faces (F, 3) int64 into the points.
-    """
-    pairs = np.stack([np.asarray(faces, np.int64).ravel(),
-                      np.asarray(face_uvs, np.int64).ravel()], 1)
-    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    return unique[:, 0], unique[:, 1], inverse.reshape(-1, 3).astype(np.int64)
+                  "avatar": ("mdi.account-star", "Show the subject's avatar"),
+                  "animation": ("mdi.motion-play", "Show the GLB opened in the 3D viewer "
+                                                   "(File > Open GLB in 3D viewer)")}
 
 
 def _to_view(vertices: np.ndarray) -> np.ndarray:
@@ -81,7 +71,7 @@ class Viewer3D(QWidget):
         self.layers: dict[str, pv.PolyData | None] = {n: None for n in CLOTHED_LAYERS}
         self._layer_actors: dict[str, object] = {}
         self._layer_keys: dict[str, object] = {}
-        self.visible = {"body": True, "surface": True, "avatar": True}
+        self.visible = {"body": True, **{n: True for n in CLOTHED_LAYERS}}
         self.message = QLabel("No body yet — Fit frame (F) to see it here.")
         self.message.setStyleSheet("color: #9aa0a6; padding: 2px 6px;")
 
