@@ -59,11 +59,12 @@ def _drive_the_dialog(window, qtbot, tmp_path, artifacts) -> None:
     assert Path(window.controller.source.path).resolve() == photos[1].resolve()
     assert "Batch item person1_jpg: its outputs are in" in window.log_panel.toPlainText()
 
-    dialog.force.setChecked(True)                                 # run again, then Cancel
+    dialog.force.setChecked(True)                   # run again, Cancel before Ray is up
     with qtbot.waitSignal(dialog.finished, timeout=120_000) as stopped:
         assert dialog.start()
         dialog.cancel()
     assert stopped.args[0] is None or stopped.args[0].cancelled
-    assert len(read_batch_records(tmp_path / "shoot_batch")) < 6
+    assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert len(read_batch_records(tmp_path / "shoot_batch")) == 3     # nothing more recorded
     dialog.close()
     assert dialog._worker is None

@@ -200,7 +200,7 @@ def run_batch(plan: BatchPlan, config: BatchConfig | None = None, cancel: Cancel
             writer.write(record)
             summary.records.append(record)
             yield record
-        if total:
+        if total and not cancel.cancelled:
             threads = worker_cpus(plan.job, plan.options)
             slots = config.workers or _default_workers(None, threads)
             with ray_session(config.address, slots * threads, threads):
