@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
         A("export", "&Export…", "mdi.export", self.export_dialog, QKeySequence("Ctrl+E"),
           "Export the fitted body (current frame or every frame), the clothed surface or the "
           "avatar as OBJ, glTF (rigged and animated), BVH or SMPL-layout parameters")
+        A("batch", "&Batch…", "mdi.folder-multiple-image", self.batch_dialog, None,
+          "Fit, track, reconstruct or optimize every photo and video of a folder (resumable)")
         A("settings", "Se&ttings", "fa5s.cog", self.show_settings, QKeySequence("Ctrl+,"),
           "Body model folder, device, default fit quality, surface mode and detail")
         A("quit", "&Quit", None, self.close, QKeySequence.Quit)
@@ -192,7 +194,7 @@ class MainWindow(QMainWindow):
         m.addActions([k["open"], k["open_folder"], k["open_glb"]])
         self.recent_menu = m.addMenu(qta.icon("fa5s.history", color=ICON), "Open &recent")
         m.addSeparator()
-        m.addActions([k["save"], k["save_as"], k["export"]])
+        m.addActions([k["save"], k["save_as"], k["export"], k["batch"]])
         m.addSeparator()
         m.addActions([k["settings"], k["quit"]])
         m = mb.addMenu("&Body")
@@ -637,6 +639,11 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Exported {files[0].name}" + (
             f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""))
         return files
+
+    def batch_dialog(self):
+        from gui.dialogs.batch_dialog import show_batch_dialog
+
+        return show_batch_dialog(self)
 
     def about(self) -> None:
         QMessageBox.about(self, APP_NAME, f"<b>{APP_NAME}</b><p>A photo or video of a person "
