@@ -6,8 +6,10 @@
     plan = plan_batch(["photos/"], "out/", options)          # skips what is already done
     summary = drive(run_batch(plan, BatchConfig(workers=2)))  # DIR/batch.jsonl as items finish
 
-items.py names the inputs, jobs.py maps a job to its single command, worker.py is the Ray actor,
-driver.py runs a plan, ray_session.py starts or joins Ray; the record is core/export/batch_record.py.
+items.py names the inputs, jobs.py maps a job to its single command, plan.py decides what runs,
+worker.py is the Ray actor, driver.py runs a plan, ray_session.py starts or joins Ray,
+local_cluster.py starts a real cluster here (tests, benchmarks); the record is
+core/export/batch_record.py.
 """
 from core.batch.driver import BatchConfig, BatchSummary, run_batch
 from core.batch.items import BatchItem, collect_inputs, item_name, name_items

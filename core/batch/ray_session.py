@@ -3,9 +3,10 @@ existing cluster (``ray start --head`` on one node, ``ray start --address HEAD:P
 others) joined by address.
 
 Workers import this project from the driver's checkout path (PYTHONPATH: inherited by the local
-Ray, in the job's runtime environment on a cluster), so every node needs the project and its venv at that same path, and the inputs and
-DIR on a path every node sees the same way. Each worker process is held to the threads Ray
-reserved for it (OMP/MKL/OpenBLAS variables set before numpy loads).
+Ray, in the job's runtime environment on a cluster), so every node needs the project and its venv
+at that same path, and the inputs and DIR on a path every node sees the same way. Each worker
+process is held to the threads Ray reserved for it (OMP/MKL/OpenBLAS variables set before numpy
+loads).
 """
 from __future__ import annotations
 
