@@ -118,9 +118,10 @@ class FlipConfig:
     """A first guess whose orientation turns more than this from the previous frame is replaced
     by the previous frame's orientation (a body cannot turn that far in one frame), unless the
     facing evidence says clearly that it did turn."""
-    facing_radius: int = 8
-    """Frames on each side over which the label-free facing evidence (core.fitting.facing) is
-    averaged before it decides anything."""
+    facing_seconds: float = 0.3
+    """Time on each side over which the label-free facing evidence (core.fitting.facing) is
+    averaged before it decides anything (a person turns round in about a second; the
+    detector's mirror readings come a few frames at a time)."""
     relabel_evidence: float = 0.35
     """Smoothed facing evidence at least this sure overrides the detector: the frame's labels
     are swapped when the first guess faces the other way, and the turned-around guess is taken."""
@@ -168,6 +169,25 @@ class ShapeConfig:
 
 
 @dataclass
+class OrientationConfig:
+    """How the window's orientations are chosen (core.temporal.orientation).
+
+    yaw_steps_deg: headings tried around each first guess (about the body's own vertical).
+    facing: cost of a candidate looking the way the facing evidence says it does not (times the
+        evidence's certainty; the hinge of core.fitting.facing).
+    turn: cost per radian of turn between consecutive frames, squared beyond ``free_turn_deg``.
+    rigid_steps: Adam steps that turn and place every candidate to its keypoints before they are
+        compared (the pose held; all candidates of a window at once).
+    """
+
+    yaw_steps_deg: tuple[float, ...] = (0.0, -30.0, 30.0, -60.0, 60.0)
+    facing: float = 2.0
+    turn: float = 4.0
+    free_turn_deg: float = 10.0
+    rigid_steps: int = 20
+
+
+@dataclass
 class SequenceConfig:
     """Everything that shapes a sequence fit."""
 
@@ -179,6 +199,7 @@ class SequenceConfig:
     gaps: GapConfig = field(default_factory=GapConfig)
     one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
     shape: ShapeConfig = field(default_factory=ShapeConfig)
+    orientation: OrientationConfig = field(default_factory=OrientationConfig)
     use_regressor: bool = True
     """Start each window from the temporal regressor's guess (assets/temporal); False starts
     from the previous frame's body (or the rest pose)."""

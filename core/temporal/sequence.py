@@ -35,12 +35,14 @@ from core.progress import NEVER, CancelToken
 from core.types import Camera, FrameFit, Observation, Progress
 
 from .bridge import bridge_params
-from core.fitting.facing import facing_evidence, toward_camera_of_rotation
+from core.fitting import heuristic_init as hinit
+from core.fitting.facing import facing_evidence, label_facing, toward_camera_of_rotation
 
 from .config import SequenceConfig
 from .flips import fix_swap
 from .landmark_rig import LandmarkRig
 from .one_euro import OneEuroFilter
+from .orientation import candidate_energies, heading_candidates, viterbi
 from .silhouette import PersonMask, crop_mask, silhouette_term
 from .window_fit import (WindowParams, fit_window, smooth_translation, solve_translation,
                          window_evidence)
@@ -101,6 +103,7 @@ class SequenceFitter:
         self._prev_rot: np.ndarray | None = None
         self._filter = OneEuroFilter(self.config.one_euro, self.fps)
         self._facing: dict[int, float] = {}       # frame index -> label-free facing evidence
+        self._facing_radius = int(round(self.config.flips.facing_seconds * self.fps))
         self._facing_past: list[float] = []       # evidence of the last frames already emitted
         self.swaps = 0
         """Frames whose left/right labels were swapped back so far."""
@@ -248,10 +251,10 @@ class SequenceFitter:
 
     # ---- facing ----------------------------------------------------------------------------
     def _window_facing(self, frames: list[tuple[Observation, str]]) -> np.ndarray:
-        """(n,) facing evidence of the window's frames smoothed over +-facing_radius frames
+        """(n,) facing evidence of the window's frames smoothed over +-facing_seconds
         (the emitted frames before the window included): a person turns slowly, while the
         detector's and the cues' mistakes come a few frames at a time."""
-        r = self.config.flips.facing_radius
+        r = self._facing_radius
         past = self._facing_past[-r:] if r > 0 else []
         raw = np.array(past + [self._facing.get(o.index, 0.0) if s == "ok" else 0.0
                                for o, s in frames], np.float64)
@@ -271,68 +274,16 @@ class SequenceFitter:
 
     # ---- first guess ------------------------------------------------------------------------
     def _guess(self, frames: list[tuple[Observation, str]]) -> WindowParams:
-        from core.fitting import heuristic_init as hinit
-
-        n = len(frames)
-        P = self.body.num_pose_joints
-        go = np.zeros((n, 3), np.float32)
-        bp = np.zeros((n, P, 3), np.float32)
+        """The window's first guess; frames the facing evidence says the detector read mirrored
+        are relabelled in place (``frames`` is modified)."""
         facing = self._window_facing(frames)
-        need = self.config.flips.relabel_evidence
-        usable = [s == "ok" for _, s in frames]
-        learned = mirrored = None
         if self.regressor is not None:
-            learned = self.regressor.predict([o for o, _ in frames], usable, self.camera)
-            if any(u and abs(f) >= need for u, f in zip(usable, facing)):
-                # the detector's other reading: labels swapped (its mirror image in depth)
-                mirrored = self.regressor.predict([o.flipped() for o, _ in frames], usable,
-                                                  self.camera)
-        max_turn = np.radians(self.config.flips.max_turn_degrees)
-        prev_rot = self._prev_rot
-        prev_pose = None if self._last_params is None else self._last_params.body_pose
-        for i, (obs, status) in enumerate(frames):
-            if status != "ok":
-                rot = prev_rot if prev_rot is not None else np.eye(3)
-                pose = prev_pose if prev_pose is not None else np.zeros((P, 3))
-            else:
-                sure = abs(facing[i]) >= need
-                if learned is not None:
-                    cands = [_rotmat(learned[0][i]), _rotmat(learned[0][i]) @ hinit.TURN_AROUND]
-                    poses = [learned[1][i], None]
-                    if sure and mirrored is not None:
-                        ray, sign = self._ray(obs), np.sign(facing[i])
-                        mine = toward_camera_of_rotation(cands[0], ray) * sign
-                        other_rot = _rotmat(mirrored[0][i])
-                        other = toward_camera_of_rotation(other_rot, ray) * sign
-                        if mine < -0.1 and other > mine + 0.2:
-                            # the evidence says the detector read the person mirrored
-                            obs = obs.flipped()
-                            frames[i] = (obs, status)
-                            self.relabels += 1
-                            cands = [other_rot, other_rot @ hinit.TURN_AROUND]
-                            poses = [mirrored[1][i], None]
-                else:
-                    cands = hinit.orientation_hypotheses(obs, self._rest_lm)
-                    poses = [None, None]
-                    if sure:    # the analytic guesses: the turn the evidence agrees with first
-                        ray = self._ray(obs)
-                        cands.sort(key=lambda r: -toward_camera_of_rotation(r, ray) * facing[i])
-                k = 0
-                if prev_rot is not None and not sure:
-                    k = int(np.argmin([_angle(prev_rot, r) for r in cands]))
-                rot = cands[k]
-                if prev_rot is not None and _angle(prev_rot, rot) > max_turn and not sure:
-                    rot = prev_rot          # no body turns that fast: a flip of the guess
-                    poses[k] = None
-                pose = poses[k] if poses[k] is not None else hinit.limb_pose(
-                    self.body, self._rest_lm, rot, obs)
-            go[i] = hinit.rotvec(rot)
-            bp[i] = pose
-            prev_rot, prev_pose = rot, pose
-        if learned is None:
-            bp = _median_in_time(bp, [s == "ok" for _, s in frames])
+            go, bp = self._guess_learned(frames, facing)
+        else:
+            go, bp = self._guess_analytic(frames, facing)
         t = lambda x: torch.as_tensor(x, dtype=torch.float32, device=self.body.device)  # noqa: E731
         g, b = t(go), t(bp)
+        n = len(frames)
         ev = window_evidence([o for o, _ in frames], [s == "ok" for _, s in frames], self.body,
                              self.config.evidence)
         with torch.no_grad():
@@ -349,6 +300,97 @@ class SequenceFitter:
             elif last is not None:
                 tr[i] = last
         return WindowParams(g, b, tr)
+
+    def _relabel(self, frames: list[tuple[Observation, str]], facing: np.ndarray) -> None:
+        """Swap the labels of frames whose left/right labels say the person faces the other way
+        than the smoothed, label-free evidence says clearly (the detector's mirror-image reading
+        of a person seen from behind, or the reverse); side views keep the detector's labels."""
+        need = self.config.flips.relabel_evidence
+        for i, (obs, status) in enumerate(frames):
+            if status == "ok" and abs(facing[i]) >= need and \
+                    label_facing(obs) * np.sign(facing[i]) < -0.3:
+                frames[i] = (obs.flipped(), status)
+                self.relabels += 1
+
+    def _guess_learned(self, frames: list[tuple[Observation, str]], facing: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """(global_orient (n, 3), body_pose (n, P, 3)): the temporal regressor's guess, with
+        headings around its orientation and the analytic one (the detector's 3D torso) as
+        candidates, each turned and placed on its keypoints, one path chosen through time
+        (core.temporal.orientation). Frames read mirrored are relabelled first."""
+        oc = self.config.orientation
+        self._relabel(frames, facing)
+        usable = [s == "ok" for _, s in frames]
+        reading = [o for o, _ in frames]
+        go, bp, _ = self.regressor.predict(reading, usable, self.camera)
+        evidence = window_evidence(reading, usable, self.body, self.config.evidence)
+        base = roma.rotvec_to_rotmat(torch.as_tensor(go, dtype=torch.float64)).numpy()
+        n, h = len(frames), len(oc.yaw_steps_deg) + 1
+        rots = np.tile(np.eye(3), (n, h, 1, 1))
+        for i in range(n):
+            cands = heading_candidates(base[i], oc.yaw_steps_deg)
+            cands.append(hinit.orientation_hypotheses(reading[i], self._rest_lm)[0]
+                         if usable[i] else base[i])
+            rots[i] = np.stack(cands)
+        poses = np.repeat(bp[:, None], h, 1)
+        dev = self.body.device
+        t = lambda x: torch.as_tensor(x, dtype=torch.float32, device=dev)  # noqa: E731
+        energies, fitted = candidate_energies(self.rig, self.camera, evidence, t(rots), t(poses),
+                                              t(facing), oc)
+        prev = None if self._prev_rot is None else t(self._prev_rot)
+        choice = viterbi(energies, fitted, usable, oc, prev)
+        rots = fitted.cpu().numpy().astype(np.float64)
+        P = self.body.num_pose_joints
+        out_go = np.zeros((n, 3), np.float32)
+        out_bp = np.zeros((n, P, 3), np.float32)
+        prev_rot = self._prev_rot
+        prev_pose = None if self._last_params is None else self._last_params.body_pose
+        for i, (_, status) in enumerate(frames):
+            if status != "ok":
+                rot = prev_rot if prev_rot is not None else np.eye(3)
+                pose = prev_pose if prev_pose is not None else np.zeros((P, 3))
+            else:
+                rot, pose = rots[i, choice[i]], bp[i]
+            out_go[i] = hinit.rotvec(rot)
+            out_bp[i] = pose
+            prev_rot, prev_pose = rot, pose
+        return out_go, out_bp
+
+    def _guess_analytic(self, frames: list[tuple[Observation, str]], facing: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """(global_orient (n, 3), body_pose (n, P, 3)) from the analytic initializer: the
+        orientation hypothesis closest to the previous frame (or the one the facing evidence
+        agrees with), no turn faster than flips.max_turn_degrees unless the evidence is sure."""
+        n = len(frames)
+        P = self.body.num_pose_joints
+        go = np.zeros((n, 3), np.float32)
+        bp = np.zeros((n, P, 3), np.float32)
+        need = self.config.flips.relabel_evidence
+        self._relabel(frames, facing)
+        max_turn = np.radians(self.config.flips.max_turn_degrees)
+        prev_rot = self._prev_rot
+        prev_pose = None if self._last_params is None else self._last_params.body_pose
+        for i, (obs, status) in enumerate(frames):
+            if status != "ok":
+                rot = prev_rot if prev_rot is not None else np.eye(3)
+                pose = prev_pose if prev_pose is not None else np.zeros((P, 3))
+            else:
+                sure = abs(facing[i]) >= need
+                cands = hinit.orientation_hypotheses(obs, self._rest_lm)
+                if sure:    # the turn the evidence agrees with first
+                    ray = self._ray(obs)
+                    cands.sort(key=lambda r: -toward_camera_of_rotation(r, ray) * facing[i])
+                k = 0
+                if prev_rot is not None and not sure:
+                    k = int(np.argmin([_angle(prev_rot, r) for r in cands]))
+                rot = cands[k]
+                if prev_rot is not None and _angle(prev_rot, rot) > max_turn and not sure:
+                    rot = prev_rot          # no body turns that fast: a flip of the guess
+                pose = hinit.limb_pose(self.body, self._rest_lm, rot, obs)
+            go[i] = hinit.rotvec(rot)
+            bp[i] = pose
+            prev_rot, prev_pose = rot, pose
+        return go, _median_in_time(bp, [s == "ok" for _, s in frames])
 
     # ---- one window -------------------------------------------------------------------------
     def _process(self, size: int, final: bool) -> list[FrameFit]:
@@ -367,7 +409,7 @@ class SequenceFitter:
         ev = window_evidence([o for o, _ in frames], ok[:n], self.body, self.config.evidence,
                              facing=self._window_facing(frames))
         self._facing_past += [self._facing.pop(o.index, 0.0) for o, _ in frames]
-        self._facing_past = self._facing_past[-max(self.config.flips.facing_radius, 1):]
+        self._facing_past = self._facing_past[-max(self._facing_radius, 1):]
         w = self.config.window
         sil = None
         if self._masks:
