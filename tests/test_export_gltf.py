@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from core.body import load_body_model
 from core.cli import run_cli
@@ -46,12 +47,18 @@ def test_static_glb_round_trip_colours_and_texture(anny, tmp_path):
     assert g.uvs.min() >= 0.0 and g.uvs.max() <= 1.0
 
 
+@pytest.fixture(scope="module")
+def fits10(anny):
+    """Ten frames of a synthetic motion with finger poses, nobody in frame 4."""
+    return synthetic_fits(anny, frames=10, seed=3, gap=(4,))
+
+
 @pytest.mark.parametrize("orientation", ["upright", "camera"])
-def test_skinned_motion_glb_matches_the_fitted_vertices(anny, tmp_path, orientation):
+def test_skinned_motion_glb_matches_the_fitted_vertices(anny, fits10, tmp_path, orientation):
     """Posed from the file's own nodes, skin and animation, every keyframe is within 1 cm of
     the body model's own vertices (fingers included); a frame without a person holds the last
     pose; the animation has one keyframe per frame at the frame rate."""
-    fits = synthetic_fits(anny, frames=10, seed=3, gap=(4,))
+    fits = fits10
     motion = rig.motion_from_fits(anny, fits, fps=24.0)
     assert motion.gaps == [[4, 4]]
     path = gltf.write_motion_glb(tmp_path / "motion.glb", anny, motion, orientation=orientation)
@@ -69,26 +76,22 @@ def test_skinned_motion_glb_matches_the_fitted_vertices(anny, tmp_path, orientat
         want = (f if f.params is not None else fits[k - 1]).vertices @ F.T
         err = np.linalg.norm(g.pose(g.times[k]) - want, axis=1)
         assert err.max() < 0.01, f"frame {k}: {err.max() * 100:.2f} cm"
-    # four influences, non-negative, normalised; the reader skins exactly like rig's reference
-    skel = rig.build_skeleton(anny, motion.shape)
-    skin = rig.fit_skin(anny, skel, motion)
-    assert skin.joints.shape == (anny.num_vertices, 4) and (skin.weights >= 0).all()
-    assert np.abs(skin.weights.sum(1) - 1).max() < 1e-6
 
 
-def test_four_influences_are_chosen_against_the_model_not_truncated(anny):
+def test_four_influences_are_chosen_against_the_model_not_truncated(anny, fits10):
     """Keeping Anny's four largest weights (renormalised) misses the model by more than the
     fitted skin does, on the same poses (the reason for rig.fit_skin)."""
-    fits = synthetic_fits(anny, frames=8, seed=5)
-    motion = rig.motion_from_fits(anny, fits, fps=24.0)
-    skel = rig.build_skeleton(anny, motion.shape)
-    fitted = rig.fit_skin(anny, skel, motion)
+    motion = rig.motion_from_fits(anny, fits10, fps=24.0)
+    skel, fitted = rig.build_rig(anny, motion)
+    assert fitted.joints.shape == (anny.num_vertices, 4) and (fitted.weights >= 0).all()
+    assert np.abs(fitted.weights.sum(1) - 1).max() < 1e-6
     w = anny.skinning_weights().numpy().astype(np.float64)
     order = np.argsort(-w, 1)[:, :4]
     top = np.take_along_axis(w, order, 1)
     naive = rig.Skin(fitted.vertices, order, (top / top.sum(1, keepdims=True)).astype(np.float32))
     world, pos = rig.forward_kinematics(skel, motion.rotations, motion.translations)
-    truth = np.stack([f.vertices for f in fits])
+    with torch.no_grad():
+        truth = anny(**anny.tensors(motion.params)).vertices.numpy()
     err = {name: np.linalg.norm(rig.skin_vertices(skel, s, world, pos) - truth, axis=-1)
            for name, s in (("fitted", fitted), ("top4", naive))}
     assert err["fitted"].max() < 0.01
@@ -158,7 +161,8 @@ def test_fit_photo_writes_body_glb_and_obj_on_request(tmp_path_factory):
 
 def test_reconstruct_photo_writes_surface_and_textured_body_glbs(tmp_path_factory):
     rc, out = cli_run(tmp_path_factory, "reconstruct_photo_glb",
-                      ["reconstruct", str(PHOTO), "--fit-quality", "fast", "--formats", "glb"])
+                      ["reconstruct", str(PHOTO), "--fit-quality", "fast", "--formats", "glb",
+                       "--resolution", "400"])
     assert rc == 0
     surface, body = out / "surfaces" / "000000.glb", out / "surfaces" / "000000_body.glb"
     for path in (surface, body, out / "meshes" / "000000.glb"):

@@ -170,17 +170,23 @@ def write_sequence_files(out_dir: str | Path, body, fits, formats: Iterable[str]
     if not any(f.params is not None for f in fits):
         return written
     if ("glb" in formats and motion_glb) or "bvh" in formats:
+        from .rig import build_rig, build_skeleton
+
         motion = motion_from_fits(body, fits, fps, step)
+        skeleton = None
         if "glb" in formats and motion_glb:
-            from .gltf import write_motion_glb
+            from .gltf import write_skinned_glb
 
-            written["motion.glb"] = write_motion_glb(out / "motion.glb", body, motion,
-                                                     orientation=orientation)
+            skeleton, skin = build_rig(body, motion)
+            written["motion.glb"] = write_skinned_glb(out / "motion.glb", skeleton, skin, motion,
+                                                      body.faces, orientation=orientation,
+                                                      name=body.name)
         if "bvh" in formats:
-            from .bvh import write_motion_bvh
+            from .bvh import write_bvh
 
-            written["motion.bvh"] = write_motion_bvh(out / "motion.bvh", body, motion,
-                                                     orientation=orientation)
+            written["motion.bvh"] = write_bvh(out / "motion.bvh",
+                                              skeleton or build_skeleton(body, motion.shape),
+                                              motion, orientation=orientation)
     if "smpl" in formats:
         from .smpl_layout import write_pare_output, write_smpl_params
 

@@ -268,10 +268,9 @@ def write_motion_glb(path: str | Path, body, motion: Motion, *, orientation: str
     vertex_offsets, vertex_ids: see ``rig.fit_skin``; faces: (F, 3) into the kept vertices
     (default: the body's faces). mesh: colours / uvs / face_uvs / texture as ``write_glb``.
     """
-    from .rig import build_skeleton, fit_skin
+    from .rig import build_rig
 
-    skeleton = build_skeleton(body, motion.shape)
-    skin = fit_skin(body, skeleton, motion, vertex_offsets=vertex_offsets, vertex_ids=vertex_ids)
+    skeleton, skin = build_rig(body, motion, vertex_offsets=vertex_offsets, vertex_ids=vertex_ids)
     return write_skinned_glb(path, skeleton, skin, motion, body.faces if faces is None else faces,
                              orientation=orientation, name=mesh.pop("name", body.name), **mesh)
 

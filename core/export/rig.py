@@ -20,9 +20,9 @@ vertices up to what four influences per vertex can hold.
 Skin weights (at most four influences per vertex, as glTF viewers need): Anny's weights are dense
 over 104 bones (up to 9 per vertex). Keeping the four largest and renormalising costs up to
 1.3 cm on the taiji video (2.8 cm on extreme synthetic poses), around the neck, the clavicles and
-the lower back, where six or seven animated bones meet. Two steps bring it down to the model's
-own skinning error (3 mm, from Anny skinning its MakeHuman rest mesh while the bind here is its
-zero pose): bones that no frame rotates (twist bones, toes, unposed fingers) share their animated
+the lower back, where six or seven animated bones meet. Two steps bring it down to 0.3-0.4 cm
+there, about the model's own skinning error (3 mm, from Anny skinning its MakeHuman rest mesh
+while the bind here is its zero pose): bones that no frame rotates (twist bones, toes, unposed fingers) share their animated
 ancestor's transform in every frame, so their weight is merged into that ancestor exactly; then,
 for each vertex, the four influences and their weights are chosen by least squares to reproduce
 the body model's own vertices over the motion's frames (and small perturbations of them, so the
@@ -378,8 +378,8 @@ def _posed_vertices(body: BodyModel, poses: list[BodyParams], vertex_ids: np.nda
     offsets = None if vertex_offsets is None else torch.as_tensor(
         np.asarray(vertex_offsets, np.float32), device=body.device)[None]
     out = []
-    for i in range(0, len(poses), 32):
-        chunk = poses[i:i + 32]
+    for i in range(0, len(poses), 64):
+        chunk = poses[i:i + 64]
         t = body.tensors(chunk)
         res = body(t["global_orient"], t["body_pose"], t["shape"], t["transl"], vertex_ids=ids,
                    extras=t.get("extras"),
@@ -461,43 +461,49 @@ def _pack(weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _split_back(fitted: np.ndarray, weights: np.ndarray, owner: np.ndarray, k: int
                 ) -> np.ndarray:
     """Spread each animated joint's fitted weight back over the joints merged into it, in
-    proportion to the model's weights, wherever the vertex has free influence slots.
+    proportion to the model's weights, wherever the vertex has free influence slots (largest
+    fitted weights first).
 
     fitted: (V, J) weights on animated joints; weights: (V, J) the model's. returns: (V, J)."""
     out = fitted.copy()
-    members: dict[int, np.ndarray] = {}
-    for j, a in enumerate(owner):
-        if j != a:
-            members.setdefault(int(a), []).append(j)
-    members = {a: np.asarray([a] + m) for a, m in members.items()}
-    for v in np.flatnonzero((fitted > 0).sum(1) < k):
-        free = k - int((out[v] > 0).sum())
-        for a in np.argsort(-fitted[v]):
-            if fitted[v, a] <= 0 or free <= 0:
-                break
-            m = members.get(int(a))
-            if m is None:
-                continue
-            w = weights[v, m].astype(np.float64)
-            m, w = m[w > 1e-6], w[w > 1e-6]
-            if len(m) < 2 or len(m) - 1 > free:
-                continue
-            out[v, m] = fitted[v, a] * w / w.sum()
-            free -= len(m) - 1
+    w = np.where(weights > 1e-6, weights, 0.0)
+    members = {int(a): np.flatnonzero(owner == a) for a in np.unique(owner)}
+    members = {a: m for a, m in members.items() if len(m) > 1}
+    if not members:
+        return out
+    count = np.zeros(fitted.shape, np.int64)          # weighted members of each group
+    for a, m in members.items():
+        count[:, a] = (w[:, m] > 0).sum(1)
+    free = k - (fitted > 0).sum(1)
+    order = np.argsort(-fitted, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(out))
+    for r in range(order.shape[1]):
+        a = order[:, r]
+        fa, n = fitted[rows, a], count[rows, a]
+        ok = (fa > 0) & (n >= 2) & (n - 1 <= free)
+        for a0 in np.unique(a[ok]):
+            sel = np.flatnonzero(ok & (a == a0))
+            m = members[int(a0)]
+            share = w[np.ix_(sel, m)]
+            out[np.ix_(sel, m)] = fa[sel, None] * share / share.sum(1, keepdims=True)
+        free = free - np.where(ok, n - 1, 0)
     return out
 
 
 def fit_skin(body: BodyModel, skeleton: Skeleton, motion: Motion, *,
              vertex_offsets: np.ndarray | None = None, vertex_ids: np.ndarray | None = None,
-             max_frames: int = 24, candidates: int = 7, seed: int = 0) -> Skin:
+             bind_vertices: np.ndarray | None = None, max_frames: int = 24, candidates: int = 7,
+             seed: int = 0) -> Skin:
     """The bind mesh and its four-influence skin for ``motion`` (see the module docstring).
 
     vertex_offsets: (V, 3) canonical-frame clothing offsets of the body's vertices (an avatar).
     vertex_ids: (V',) int64 keep only these body vertices (an avatar without eyes and tongue).
+    bind_vertices: (V, 3) ``bind_pose``'s vertices when the caller has them already.
     max_frames: motion frames the weights are fitted to (spread over the motion).
     candidates: influences considered per vertex (the model's largest merged weights).
     """
-    bind, _ = bind_pose(body, motion.shape, vertex_offsets)
+    bind = (bind_pose(body, motion.shape, vertex_offsets)[0] if bind_vertices is None
+            else np.asarray(bind_vertices, np.float64))
     poses = _training_poses(body, motion, max_frames, seed)
     rotations = local_rotations(body, poses)
     weights = body.skinning_weights().detach().double().cpu().numpy()
@@ -528,3 +534,14 @@ def fit_skin(body: BodyModel, skeleton: Skeleton, motion: Motion, *,
             fitted[rows[:, None], cj] = w
     joints, w4 = _pack(_split_back(fitted, weights, owner, MAX_INFLUENCES), MAX_INFLUENCES)
     return Skin(bind.astype(np.float32), joints, w4)
+
+
+def build_rig(body: BodyModel, motion: Motion, *, vertex_offsets: np.ndarray | None = None,
+              vertex_ids: np.ndarray | None = None) -> tuple[Skeleton, Skin]:
+    """The Skeleton and fitted Skin of ``body`` for ``motion`` from one bind-pose evaluation
+    (clothing offsets move the mesh, not the joints). Arguments as ``fit_skin``."""
+    vertices, joints = bind_pose(body, motion.shape, vertex_offsets)
+    skeleton = Skeleton(humanoid_names(body), list(body.joint_names),
+                        np.asarray(body.parents, np.int64), joints)
+    return skeleton, fit_skin(body, skeleton, motion, vertex_offsets=vertex_offsets,
+                              vertex_ids=vertex_ids, bind_vertices=vertices)
