@@ -7,11 +7,12 @@ crouching and turned-around poses are, and stick figures of chosen frames (front
 Reads the .npz files and index.json of scripts/retarget_mocap.py, poses Anny with them
 (core.fitting.frozen_shape_rig through core.priors.retarget.evaluate_exact) and prints:
 - per folder / rig: clips, frames, valid frames, median and 95th-percentile residual (mm);
-- pose categories from the body's joints (world y down, ground y = 0): *sitting* (pelvis below
-  65 % of the clip's standing height, both thighs within 35 degrees of horizontal, trunk within
-  35 degrees of upright), *crouching* (pelvis below 60 %, both knees bent over 90 degrees),
-  *bending* (trunk over 45 degrees from upright with the pelvis above 70 %), *turned* (facing
-  more than 135 degrees away from the clip's first frame): clips and frame ranges;
+- pose categories from the body's joints (world y down): *sitting* (both thighs within 30
+  degrees of horizontal, both knees bent over 60 degrees, trunk within 35 degrees of upright;
+  on a seat or a ledge with the legs hanging), *crouching* (pelvis above the lower ankle under
+  60 % of the clip's standing value, both knees bent over 90 degrees), *bending* (trunk over 45
+  degrees from upright, pelvis above 70 %), *turned* (facing more than 135 degrees away from
+  the clip's first frame): clips and frame ranges;
 and writes one PNG per rendered clip: the body's skeleton (blue) over the source joints (red),
 front (x-y) and side (z-y).
 """
@@ -57,18 +58,19 @@ def categories(body, joints: np.ndarray) -> dict[str, np.ndarray]:
         "root", "neck01", "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R",
         "foot.L", "foot.R")}
     up = np.array([0.0, -1.0, 0.0])
-    pelvis_h = -j["root"][:, 1]
+    feet = np.maximum(j["foot.L"][:, 1], j["foot.R"][:, 1])           # the lower ankle
+    pelvis_h = feet - j["root"][:, 1]                                 # above the lower ankle
     standing = np.percentile(pelvis_h, 90)
     trunk = _deg(j["neck01"] - j["root"], up[None])
-    thigh = [90 - np.abs(90 - _deg(j[f"lowerleg01.{s}"] - j[f"upperleg01.{s}"], up[None]))
+    thigh = [np.abs(90 - _deg(j[f"lowerleg01.{s}"] - j[f"upperleg01.{s}"], up[None]))
              for s in "LR"]                           # 0 = horizontal thigh ... 90 = vertical
     knee = [180 - _deg(j[f"upperleg01.{s}"] - j[f"lowerleg01.{s}"],
                        j[f"foot.{s}"] - j[f"lowerleg01.{s}"]) for s in "LR"]
     fwd = np.cross(j["upperleg01.L"] - j["upperleg01.R"], up[None])
     yaw = np.arctan2(fwd[:, 0], fwd[:, 2])
     turned = np.degrees(np.abs((yaw - yaw[0] + np.pi) % (2 * np.pi) - np.pi)) > 135
-    low = pelvis_h < 0.65 * standing
-    return {"sitting": low & (thigh[0] < 35) & (thigh[1] < 35) & (trunk < 35),
+    return {"sitting": (thigh[0] < 30) & (thigh[1] < 30) & (knee[0] > 60) & (knee[1] > 60)
+            & (trunk < 35),
             "crouching": (pelvis_h < 0.6 * standing) & (knee[0] > 90) & (knee[1] > 90),
             "bending": (trunk > 45) & (pelvis_h > 0.7 * standing),
             "turned": turned}

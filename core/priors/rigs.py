@@ -5,9 +5,10 @@ every body model maps the same points onto its own joints (core.priors.body_poin
 then matches semantic points, so a new rig or a new body model is one table, not new code.
 
 Semantic points (``_l`` / ``_r`` = the subject's left / right):
-- position targets: ``pelvis``, ``hip``, ``knee``, ``ankle``, ``shoulder``, ``elbow``, ``wrist``
-  (joint centres), ``neck`` (base of the neck), ``head`` (top of the neck, where the head
-  turns), ``toe`` (ball of the foot, the toe joint);
+- ``pelvis``: the rig's root (only read to find the up axis and the handedness);
+- position targets: ``hip``, ``knee``, ``ankle``, ``shoulder``, ``elbow``, ``wrist`` (joint
+  centres), ``neck`` (base of the neck), ``head`` (top of the neck, where the head turns),
+  ``toe`` (ball of the foot, the toe joint);
 - direction targets, from an anchor joint, that fix the twists positions leave free:
   ``hand_end`` (finger tips, from the wrist), ``thumb`` (thumb tip, from the wrist),
   ``toe_end`` (toe tip, from the ankle), ``bigtoe`` / ``pinkytoe`` (from the ankle),
@@ -25,15 +26,14 @@ from dataclasses import dataclass, field
 
 from core.errors import StudioError
 
-#: Semantic points matched by position (left/right ones get ``_l`` / ``_r``).
-POSITION_POINTS = ("pelvis", "hip", "knee", "ankle", "toe", "shoulder", "elbow", "wrist",
-                   "neck", "head")
 #: Semantic direction targets: (tip, anchor).
 DIRECTION_POINTS = (("hand_end", "wrist"), ("thumb", "wrist"), ("toe_end", "ankle"),
                     ("bigtoe", "ankle"), ("pinkytoe", "ankle"), ("head_end", "head"),
                     ("eye", "head"))
-#: The points the per-frame residual (``error_mm``) is measured on; every rig has them.
-CORE_POINTS = ("pelvis", "hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
+#: The points the per-frame residual (``error_mm``) is measured on; every rig has them. (The
+#: pelvis, each rig's root, is no target: rigs put it anywhere from the hip joints' height to
+#: 10 cm above them; the hips carry it.)
+CORE_POINTS = ("hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r",
                "shoulder_l", "shoulder_r", "elbow_l", "elbow_r", "wrist_l", "wrist_r",
                "neck", "head")
 _MIDLINE = ("pelvis", "neck", "head", "head_end")
