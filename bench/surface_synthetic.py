@@ -1,11 +1,14 @@
 """Clothed-surface benchmark on synthetic people: both surface modes against the naked fitted body.
 
 For each garment (core/surface/synthetic.py: loose shirt, skirt, shoulder-length hair, a 30 x 40
-x 15 cm backpack) and each view (the person turned by yaw 0, 45, 90 and 180 degrees on top of a
+x 15 cm backpack, a long-sleeved top with diagonal folds) and each view (the person turned by yaw 0, 45, 90 and 180 degrees on top of a
 slight 14 degree turn: front, three-quarter, side, back) the posed Anny body is dressed by a
-signed-distance union and cut by marching cubes: that is the ground truth. It is rendered (vertex colours, 512x512, 55 degree camera) to an image and a mask;
-the observation's keypoints are the body's BlazePose landmarks projected (confidence 1) and its
-3D landmarks are the true ones, hip-centred. The body is then **fitted** to that observation
+signed-distance union and cut by marching cubes: that is the ground truth. It is rendered
+(512x512, 55 degree camera, a key light from the upper left front plus ambient) to an image and
+a mask, coloured like a person: skin where the truth is bare, dark hair, the garment in its
+colour (the shirt striped, a print that must not become relief); the observation's keypoints
+are the body's BlazePose landmarks projected (confidence 1 where the truth does not hide them,
+0.2 where it does) and its 3D landmarks are the true ones, hip-centred. The body is then **fitted** to that observation
 with core.fitting (the honest setting: the surface sees the fitted body, not the true one);
 ``--true-body`` uses the true body instead, to separate surface error from fitting error.
 
@@ -19,6 +22,7 @@ Each case is reported as the mean over the views (a single image shows a differe
 the garment from each side), then every view on its own row.
 
 Run: .venv/bin/python bench/surface_synthetic.py [--cases shirt,skirt] [--views 0,90] [--true-body]
+     [--no-garment] [--no-folds] [--quick]
 """
 from __future__ import annotations
 
@@ -37,20 +41,40 @@ from core.render.raster import render_mask  # noqa: E402
 from core.surface import SurfaceConfig, reconstruct_surface  # noqa: E402
 from core.surface.metrics import surface_distances  # noqa: E402
 from core.surface.preview import render_colored  # noqa: E402
-from core.surface.synthetic import GARMENTS, clothed_person  # noqa: E402
+from core.surface.synthetic import CLOTH, GARMENTS, HAIR, clothed_person  # noqa: E402
 from core.types import Camera, FrameFit, Observation  # noqa: E402
 
-def pattern_colors(v: np.ndarray) -> np.ndarray:
-    """(V, 3) uint8 stripes so the rendered image has texture."""
-    y = v[:, 1]
-    base = np.where((np.floor(y / 0.08) % 2)[:, None] == 0, [[200, 90, 60]], [[70, 110, 190]])
-    return base.astype(np.uint8)
+#: Colours of the synthetic people: skin, hair, and each case's garment (two for stripes).
+SKIN_RGB, HAIR_RGB = (214, 160, 130), (55, 38, 28)
+GARMENT_RGB = {"shirt": ((200, 90, 60), (70, 110, 190)), "skirt": ((150, 40, 70),) * 2,
+               "hair": ((55, 38, 28),) * 2, "backpack": ((60, 100, 60),) * 2,
+               "folds": ((90, 130, 200),) * 2}
+#: Direction towards the key light, camera frame (upper left, in front).
+LIGHT = np.array([-0.35, -0.55, -0.75])
 
 
-def observation_of(gt_v, gt_f, landmarks, cam) -> tuple[np.ndarray, Observation]:
-    img = render_colored(gt_v, gt_f, pattern_colors(gt_v), cam, background=(0, 0, 0))
+def person_colors(v: np.ndarray, region: np.ndarray, case: str) -> np.ndarray:
+    """(V, 3) uint8: skin, hair, and the garment's colour (the shirt in 8 cm stripes)."""
+    a, b = GARMENT_RGB.get(case, ((200, 90, 60), (70, 110, 190)))
+    stripe = (np.floor(v[:, 1] / 0.08) % 2)[:, None] == 0
+    cloth = np.where(stripe, [a], [b])
+    out = np.where((region == CLOTH)[:, None], cloth, [SKIN_RGB])
+    out = np.where((region == HAIR)[:, None], [HAIR_RGB], out)
+    return out.astype(np.uint8)
+
+
+def observation_of(gt_v, gt_f, region, case, landmarks, cam) -> tuple[np.ndarray, Observation]:
+    from core.render.raster import rasterize
+
+    img = render_colored(gt_v, gt_f, person_colors(gt_v, region, case), cam,
+                         background=(0, 0, 0), ambient=0.35, light=LIGHT)
     mask = render_mask(gt_v, gt_f, cam).astype(np.float32)
-    kp = np.concatenate([cam.project(landmarks), np.ones((33, 1))], 1).astype(np.float32)
+    uv = cam.project(landmarks)
+    depth = rasterize(gt_v, gt_f, cam).depth
+    x = np.clip(np.rint(uv[:, 0]).astype(int), 0, cam.width - 1)
+    y = np.clip(np.rint(uv[:, 1]).astype(int), 0, cam.height - 1)
+    seen = landmarks[:, 2] <= depth[y, x] + 0.03
+    kp = np.concatenate([uv, np.where(seen, 1.0, 0.2)[:, None]], 1).astype(np.float32)
     hip = 0.5 * (landmarks[23] + landmarks[24])
     ys, xs = np.nonzero(mask)
     obs = Observation(0, cam.width, cam.height, True, kp, (landmarks - hip).astype(np.float32),
@@ -86,7 +110,14 @@ def main(argv=None) -> int:
     ap.add_argument("--true-body", action="store_true", help="skip fitting, use the true body")
     ap.add_argument("--quality", default="balanced", help="fit quality preset")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-garment", action="store_true", help="turn the garment layer off")
+    ap.add_argument("--no-folds", action="store_true", help="turn the folds from shading off")
+    ap.add_argument("--save", default="", help="folder for the rendered inputs (PNG)")
+    ap.add_argument("--quick", action="store_true",
+                    help="two views (front, side) of three cases, to check it runs")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.cases, args.views = "shirt,skirt,folds", "0,90"
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
     body = load_body_model("anny")
@@ -99,8 +130,13 @@ def main(argv=None) -> int:
         for yaw in views:
             params = true_params(body, yaw)
             bv, bj, bl = body.evaluate(params)
-            gt = clothed_person(bv, body.faces, bl, case)
-            img, obs = observation_of(*gt, bl, cam)
+            *gt, region = clothed_person(bv, body.faces, bl, case, regions=True)
+            img, obs = observation_of(*gt, region, case, bl, cam)
+            if args.save:
+                from PIL import Image
+
+                Path(args.save).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(img).save(Path(args.save) / f"{case}_{yaw:.0f}.png")
             t0 = time.perf_counter()
             if args.true_body:
                 fit = FrameFit(0, "fitted", cam, params, bv, bj, bl)
@@ -112,19 +148,24 @@ def main(argv=None) -> int:
             rows.append((case, yaw, "naked body", surface_distances((fit.vertices, body.faces), gt),
                          fit_s, float("nan")))
             for mode in SurfaceConfig.MODES:
+                cfg = SurfaceConfig(mode=mode)
+                cfg.garment.enabled = not args.no_garment
+                cfg.folds.enabled = not args.no_folds
                 if mode not in warm:                # first run pays one-off caches
-                    reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
+                    reconstruct_surface(img, obs, fit, body, cfg)
                     warm.add(mode)
                 t0 = time.perf_counter()
-                s = reconstruct_surface(img, obs, fit, body, SurfaceConfig(mode=mode))
+                s = reconstruct_surface(img, obs, fit, body, cfg)
                 sec = time.perf_counter() - t0
                 rows.append((case, yaw, mode, surface_distances((s.vertices, s.faces), gt), fit_s,
                              sec))
             print("  " + f"{case:9s} yaw {yaw:5.0f}  " + "  ".join(
                 f"{r[2]} {r[3]['chamfer']:.2f}" for r in rows[-3:]), flush=True)
     setting = "true body" if args.true_body else f"fitted ({args.quality})"
-    print(f"\nClothed surface, synthetic 512x512, body: {setting}, {args.threads} threads, views "
-          f"{args.views}, {time.perf_counter() - t_start:.0f} s in all\n")
+    layers = (f"garment layer {'off' if args.no_garment else 'on'}, "
+              f"folds {'off' if args.no_folds else 'on'}")
+    print(f"\nClothed surface, synthetic 512x512, body: {setting}, {layers}, {args.threads} "
+          f"threads, views {args.views}, {time.perf_counter() - t_start:.0f} s in all\n")
     print("Mean over views:\n")
     print("| case | method | Chamfer (cm) | P2S (cm) | normal consistency | s/image (surface) | fit s |")
     print("|---|---|---|---|---|---|---|")

@@ -38,7 +38,7 @@ def scene():
 @pytest.mark.parametrize("mode", ["depth", "implicit"])
 def test_clothed_surface_is_closed_encloses_torso_and_matches_mask(scene, mode):
     body, cam, img, obs, fit, torso, (gv, gf) = scene
-    cfg = SurfaceConfig(mode=mode, depth=DepthConfig(step=2.0), implicit=ImplicitConfig(resolution=120))
+    cfg = SurfaceConfig(mode=mode, depth=DepthConfig(cells=192), implicit=ImplicitConfig(resolution=120))
     s = reconstruct_surface(img, obs, fit, body, cfg)
     assert s.vertices.dtype == np.float32 and s.faces.dtype == np.int64
     assert s.vertex_colors.shape == (s.num_vertices, 3) and s.vertex_colors.dtype == np.uint8
@@ -59,7 +59,7 @@ def test_clothed_surface_is_closed_encloses_torso_and_matches_mask(scene, mode):
 
 def test_job_generator_streams_meshes_and_skips_frames_without_a_fit(scene):
     body, cam, img, obs, fit, *_ = scene
-    cfg = SurfaceConfig(depth=DepthConfig(step=3.0))
+    cfg = SurfaceConfig(depth=DepthConfig(cells=128))
     items = []
     result = drive(reconstruct_frames([0, 1], lambda i: img, {0: obs}, {0: fit}, body, cfg),
                    on_progress=items.append, on_item=items.append)

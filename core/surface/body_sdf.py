@@ -93,28 +93,70 @@ def signed_distance(inside: np.ndarray, voxel: float, exact_inside: bool = True)
     return (np.where(inside, 0.5 - d_in, d_out - 0.5) * voxel).astype(np.float32)
 
 
-def refine_near_surface(sdf: np.ndarray, grid: VoxelGrid, vertices: np.ndarray,
-                        faces: np.ndarray, band: float = 3.0) -> np.ndarray:
-    """Replace the voxel-quantised distance by the distance to the tangent plane of the nearest
-    vertex for voxels within ``band`` voxels of the surface (sub-voxel accurate where the level
-    sets near the body are cut). sdf: (nx, ny, nz) float32 metres, modified copy returned."""
+def plane_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
+                   far: float | None = None) -> np.ndarray:
+    """(N,) float64 signed distance (metres, positive outside) of points (N, 3) to the tangent
+    plane of the nearest vertex of a closed outward mesh: sub-voxel accurate near the surface.
+    Beyond ``far`` metres outside, the distance to the nearest vertex itself (continuous,
+    where the tangent planes of neighbouring vertices would disagree by steps)."""
     from scipy.spatial import cKDTree
 
     from core.texture.vertex_colors import vertex_normals
 
-    out = sdf.copy()
-    near = np.abs(sdf) < band * grid.voxel
-    idx = np.argwhere(near)
-    if len(idx) == 0:
-        return out
-    p = grid.to_points(idx)
     v = np.asarray(vertices, np.float64)
     used = np.unique(np.asarray(faces).ravel())
     n = vertex_normals(v, faces)[used]
-    _, nearest = cKDTree(v[used]).query(p)
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    dist, nearest = cKDTree(v[used]).query(p)
     plane = ((p - v[used][nearest]) * n[nearest]).sum(1)
-    out[near] = plane.astype(np.float32)
+    if far is None:
+        return plane
+    w = np.clip((plane - far) / max(far, 1e-6), 0.0, 1.0)       # fades in over ``far``
+    return (1.0 - w) * plane + w * dist
+
+
+def refine_near_surface(sdf: np.ndarray, grid: VoxelGrid, vertices: np.ndarray,
+                        faces: np.ndarray, band: float = 3.0,
+                        where: np.ndarray | None = None) -> np.ndarray:
+    """Replace the voxel-quantised distance by the distance to the tangent plane of the nearest
+    vertex for voxels within ``band`` voxels of the surface (sub-voxel accurate where the level
+    sets near the body are cut), and also where ``where`` ((nx, ny, nz) bool) is set.
+    sdf: (nx, ny, nz) float32 metres, modified copy returned."""
+    out = sdf.copy()
+    near = np.abs(sdf) < band * grid.voxel
+    if where is not None:
+        near |= where
+    idx = np.argwhere(near)
+    if len(idx) == 0:
+        return out
+    out[near] = plane_distance(grid.to_points(idx), vertices, faces).astype(np.float32)
     return out
+
+
+def trilinear(field: np.ndarray, ijk: np.ndarray, outside: float = 0.0) -> np.ndarray:
+    """(N,) float32 trilinear samples of a (nx, ny, nz) grid at fractional voxel indices
+    ijk (N, 3); ``outside`` beyond the grid (points within half a voxel of its edge are clamped).
+    A plain gather of the 8 corners: several times faster than scipy's map_coordinates."""
+    f = np.asarray(field)
+    p = np.asarray(ijk, np.float64)
+    shape = np.array(f.shape)
+    out_of = ((p < -0.5) | (p > shape - 0.5)).any(1)
+    p = np.clip(p, 0.0, shape - 1.000001)
+    i0 = np.floor(p).astype(np.int64)
+    t = (p - i0).astype(np.float32)
+    nx, ny, nz = f.shape
+    flat = f.reshape(-1)
+    base = (i0[:, 0] * ny + i0[:, 1]) * nz + i0[:, 2]
+    res = np.zeros(len(p), np.float32)
+    for dx in (0, 1):
+        wx = t[:, 0] if dx else 1.0 - t[:, 0]
+        for dy in (0, 1):
+            wy = t[:, 1] if dy else 1.0 - t[:, 1]
+            for dz in (0, 1):
+                wz = t[:, 2] if dz else 1.0 - t[:, 2]
+                res += wx * wy * wz * flat[base + (dx * ny + dy) * nz + dz]
+    res[out_of] = outside
+    return res
 
 
 def main_part_faces(faces: np.ndarray) -> np.ndarray:

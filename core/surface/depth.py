@@ -32,15 +32,18 @@ from scipy.ndimage import distance_transform_edt, map_coordinates
 from core.render.raster import rasterize
 from core.types import Camera
 
-from .body_sdf import VoxelGrid, main_part_faces, signed_distance, voxelize
+from .body_sdf import VoxelGrid, main_part_faces, plane_distance, signed_distance, voxelize
 from .config import DepthConfig
-from .extension import silhouette_extension
+from .band import BandMaps, band_maps
+from .garment import GarmentBody
 from .grid import PixelGrid
 from .harmonic import harmonic_fill
 from .mesh_ops import extract_isosurface
 
 #: Most depth slices the volume may have (the slice spacing grows beyond it).
 MAX_SLICES = 192
+#: Sigma in cells of the low-pass applied to the depth mode's field before marching cubes.
+FIELD_BLUR = 1.0
 
 
 @dataclass
@@ -57,7 +60,13 @@ class DepthMaps:
         how far the cell lies outside the body's silhouette. It carves the space that one
         front/back pair cannot tell apart from the person (between an arm and the torso,
         between the legs seen from the side).
-    body_mesh: (vertices (V, 3) camera frame metres, faces (F, 3)) of the fitted body, or None.
+    body_mesh: (vertices (V, 3) camera frame metres, faces (F, 3)) of the fitted (naked) body,
+        or None.
+    prior: the clothed-body prior (core/surface/garment.py) the maps were built around, or
+        None (the naked body); when set, carving measures distances to it.
+    bands: the band maps (core/surface/band.py): the volume also holds every point within
+        the band of the body (its offset surface, round at the silhouette), and nothing
+        farther than the band plus ``carve_margin``.
     """
 
     grid: PixelGrid
@@ -68,20 +77,37 @@ class DepthMaps:
     body: np.ndarray
     band: np.ndarray | None = None
     body_mesh: tuple[np.ndarray, np.ndarray] | None = None
+    prior: GarmentBody | None = None
+    bands: BandMaps | None = None
+    carve_margin: float = 0.01
 
 
 def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray,
-                      camera: Camera, config: DepthConfig, threshold: float = 0.5) -> DepthMaps:
+                      camera: Camera, config: DepthConfig, threshold: float = 0.5,
+                      step: float | None = None, prior: GarmentBody | None = None,
+                      garment: np.ndarray | None = None) -> DepthMaps:
     """Front/back depth of the clothed person from the fitted body and the person mask.
 
     mask: (H, W) float soft person mask in [0, 1] (or bool). body_vertices: (V, 3) float, camera
     frame, metres; body_faces: (F, 3) int. camera: intrinsics of the image.
+    step: pixels per grid cell (None: the person box's longer side over ``config.cells``, at
+    least one pixel). prior: the clothed-body prior to build around instead of the body.
+    garment: (H, W) bool pixels the labels call a garment (their front stands off like the
+    sides, ``front_reach_garment``), or None.
     """
     m = np.asarray(mask, np.float32)
-    grid = PixelGrid.around(m >= threshold, camera, config.step)
-    sdf = grid.mask_sdf(m >= threshold)
+    person = m >= threshold
+    if step is None:
+        ys, xs = np.nonzero(person)
+        extent = max(np.ptp(xs), np.ptp(ys)) + 1 if len(xs) else 1
+        step = max(1.0, extent / max(int(config.cells), 8))
+    grid = PixelGrid.around(person, camera, step)
+    sdf = grid.mask_sdf(person)
     inside = sdf > 0
 
+    naked = (np.asarray(body_vertices), np.asarray(body_faces))
+    if prior is not None:
+        body_vertices, body_faces = prior.vertices, prior.faces
     r = rasterize(body_vertices, body_faces, grid.camera, back=True)
     body = r.mask
     fb = np.where(body, r.depth, 0.0)
@@ -93,10 +119,15 @@ def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: n
         trusted = body
     # Hidden volume: the body's back (and, less, its front) stands off by what the silhouette
     # shows past the body's outline nearby (metres at the body's depth there).
-    ext = silhouette_extension(sdf, body, config.extension_tolerance)
+    bands = band_maps(m, body_vertices, body_faces, camera, grid, offset=config.clothing_offset,
+                      back_reach=config.back_reach, front_reach=config.front_reach,
+                      front_reach_garment=config.front_reach_garment, reach_factor=1.0,
+                      tolerance=config.extension_tolerance, garment=garment,
+                      threshold=threshold)
+    ext = bands.ext / grid.step
     z_ref = float(np.median(fb[body])) if body.any() else float(np.median(body_vertices[:, 2]))
     ext_m = ext * grid.step * np.where(body, fb, z_ref) / camera.fx
-    front = fb - config.clothing_offset - config.front_reach * ext_m
+    front = fb - config.clothing_offset - bands.front_w * ext_m
     back = bb + config.clothing_offset + config.back_reach * ext_m
     mid_known = np.where(trusted, 0.5 * (front + back), 0.0)
     half_known = np.where(trusted, 0.5 * (back - front), 0.0)
@@ -110,11 +141,13 @@ def person_depth_maps(mask: np.ndarray, body_vertices: np.ndarray, body_faces: n
         mid = np.where(inside, mid, mid[iy, ix])
     half = np.where(inside, half, 0.0)
     outside_body = distance_transform_edt(~body) * grid.step * z_ref / camera.fx     # metres
+    loose_m = bands.loose * z_ref / camera.fx
     band = (config.clothing_offset + config.carve_margin
-            + np.maximum(max(config.back_reach, config.front_reach) * ext_m,
-                         config.reach_factor * outside_body)).astype(np.float32)
+            + np.maximum(np.maximum(max(config.back_reach, config.front_reach_garment) * ext_m,
+                                    config.reach_factor * outside_body), loose_m)
+            ).astype(np.float32)
     return DepthMaps(grid, (mid - half).astype(np.float32), (mid + half).astype(np.float32),
-                     inside, sdf, body, band, (np.asarray(body_vertices), np.asarray(body_faces)))
+                     inside, sdf, body, band, naked, prior, bands, config.carve_margin)
 
 
 def _body_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
@@ -144,6 +177,12 @@ def depth_surface(maps: DepthMaps, camera: Camera) -> tuple[np.ndarray, np.ndarr
     dz = metres_per_cell
     z0 = float(maps.front[maps.inside].min()) - 2 * dz
     z1 = float(maps.back[maps.inside].max()) + 2 * dz
+    if maps.bands is not None and (maps.body & maps.inside).any():
+        # The band's volume may reach past the depth maps (a round sleeve), by the looseness.
+        loose = min(maps.bands.offset + float(maps.bands.loose.max(initial=0.0)) * z_mid
+                    / camera.fx, 0.12)
+        z0 = min(z0, float(maps.front[maps.body & maps.inside].min()) - loose - 2 * dz)
+        z1 = max(z1, float(maps.back[maps.body & maps.inside].max()) + loose + 2 * dz)
     if (z1 - z0) / dz > MAX_SLICES:
         dz = (z1 - z0) / MAX_SLICES
     nz = int(np.ceil((z1 - z0) / dz)) + 1
@@ -153,14 +192,44 @@ def depth_surface(maps: DepthMaps, camera: Camera) -> tuple[np.ndarray, np.ndarr
     half_eff = np.where(maps.inside, np.maximum(half, 0.6 * dz), half).astype(np.float32)
     across = (maps.sdf * metres_per_cell).astype(np.float32)            # (ny, nx)
     along = half_eff[..., None] - np.abs(z[None, None, :] - mid[..., None])   # (ny, nx, nz)
-    field = np.minimum(along, across[..., None])
+    field = along.copy()
     if maps.band is not None and maps.body_mesh is not None:
         # Carve what lies farther from the body than the band allows.
         jj, ii = np.nonzero(maps.inside)
         pts = g.to_camera(np.repeat(ii, nz), np.repeat(jj, nz), np.tile(z, len(ii)), camera)
         reach = float(maps.band[maps.inside].max()) + 2 * dz
-        dist = _body_distance(pts, *maps.body_mesh, metres_per_cell, reach).reshape(len(ii), nz)
-        field[jj, ii] = np.minimum(field[jj, ii], maps.band[jj, ii, None] - dist)
+        if maps.prior is not None:
+            dist = maps.prior.distance(pts, far=reach).reshape(len(ii), nz)
+        else:
+            dist = _body_distance(pts, *maps.body_mesh, metres_per_cell, reach).reshape(len(ii), nz)
+        if maps.bands is not None:
+            # The band's volume (the body's offset surface, round at the silhouette) wherever
+            # it meets the cell's ray; the depth maps (carved) only where it does not (hair or
+            # a bag beyond the band's reach): one front/back pair per ray there.
+            b = maps.bands.band(pts, camera).reshape(len(ii), nz)
+            if maps.prior is not None:
+                # Near the band's level set, the body's own sub-voxel distance in bare zones
+                # (the prior's grid is coarse there).
+                fine = np.abs(b - dist) < 2.5 * dz
+                v_b, f_b = maps.body_mesh
+                exact = plane_distance(pts[fine.ravel()], v_b, main_part_faces(f_b),
+                                       far=1.5 * metres_per_cell)
+                dist[fine] = maps.prior.distance(pts[fine.ravel()], exact=exact, far=reach)
+            in_band = b - dist
+            met = in_band.max(1) > 0.0
+            carved = np.minimum(field[jj, ii], np.minimum(b + maps.carve_margin,
+                                                          maps.band[jj, ii, None]) - dist)
+            field[jj, ii] = np.where(met[:, None], in_band, carved)
+        else:
+            field[jj, ii] = np.minimum(field[jj, ii], maps.band[jj, ii, None] - dist)
+    field = np.minimum(field, across[..., None])
+    if FIELD_BLUR > 0:
+        # A slight low-pass of the field: cell-scale noise of the distances does not become
+        # faceting, and where the volume meets the mask's outline as a wall its rim is rounded
+        # (the silhouette shrinks by a fraction of a cell).
+        from scipy.ndimage import gaussian_filter
+
+        field = gaussian_filter(field, FIELD_BLUR, mode="nearest")
     verts, faces = extract_isosurface(field.transpose(1, 0, 2))         # axes (i, j, k)
     pts = g.to_camera(verts[:, 0], verts[:, 1], z0 + dz * verts[:, 2], camera)
     return pts, faces

@@ -13,6 +13,7 @@ show, and stays on the body where either side hugs it.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import binary_erosion, distance_transform_edt
 
@@ -39,12 +40,13 @@ def _wrap_values(reach: np.ndarray, body: np.ndarray) -> np.ndarray:
 
 
 def silhouette_extension(mask_sdf: np.ndarray, body: np.ndarray,
-                         tolerance: float = 1.0) -> np.ndarray:
+                         tolerance: float = 1.0, smooth: float = 2.0) -> np.ndarray:
     """Wrap-around extension of the person past the body, in grid cells, over the body silhouette.
 
     mask_sdf: (ny, nx) float signed distance to the person mask's outline in cells (positive
         inside). body: (ny, nx) bool, the fitted body's silhouette on the same grid.
     tolerance: cells of extension ignored (outline noise, the pixel the outlines share).
+    smooth: sigma in cells of the average of the outline values along the outline (0: none).
     returns: (ny, nx) float32 >= 0 in cells: on the body's outline the smaller of the mask's
         reach past the body at the two ends of the outline pixel's row-run, inside the body
         silhouette the harmonic interpolation of the outline values, outside it the value of
@@ -56,6 +58,12 @@ def silhouette_extension(mask_sdf: np.ndarray, body: np.ndarray,
     outline = body & ~binary_erosion(body, border_value=0)
     reach = np.clip(np.asarray(mask_sdf, np.float64) - tolerance, 0.0, None)
     wrap = _wrap_values(reach, body)
+    # Row-runs cut inclined limbs obliquely, so neighbouring rows disagree: average the outline
+    # values along the outline (normalised Gaussian over the outline pixels).
+    if smooth > 0:
+        w = cv2.GaussianBlur(outline.astype(np.float32), (0, 0), smooth)
+        v = cv2.GaussianBlur(np.where(outline, wrap, 0.0).astype(np.float32), (0, 0), smooth)
+        wrap = np.where(outline, v / np.maximum(w, 1e-6), 0.0)
     ext = harmonic_fill(np.where(outline, wrap, 0.0), outline, body)
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     return np.where(body, ext, ext[iy, ix]).astype(np.float32)

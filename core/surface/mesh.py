@@ -19,6 +19,10 @@ class SurfaceMesh:
     index: frame number the surface was reconstructed from.
     mode: how it was made: "depth", "implicit" or "body" (the fitted naked body, textured).
     timings: seconds spent per step (name -> seconds), for benchmarks and logs.
+    labels: the person's skin / hair / garment labels the surface was made with
+        (core.surface.labels.PersonLabels), or None.
+    grid: (nx, ny, nz) cells of the volume the surface was cut from (its memory budget), or ().
+    notes: sentences for the user about how it was made (a coarser budget, no face found).
     """
 
     vertices: np.ndarray
@@ -30,6 +34,9 @@ class SurfaceMesh:
     index: int = 0
     mode: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    labels: object | None = None
+    grid: tuple[int, ...] = ()
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vertices = np.ascontiguousarray(self.vertices, np.float32).reshape(-1, 3)

@@ -57,7 +57,7 @@ def largest_component(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarr
     return weld_and_clean(vertices, f[keep])
 
 
-def _umbrella(faces: np.ndarray, n: int) -> sp.csr_matrix:
+def neighbour_mean_matrix(faces: np.ndarray, n: int) -> sp.csr_matrix:
     """(n, n) row-normalised vertex adjacency (uniform Laplacian weights)."""
     f = np.asarray(faces, np.int64)
     i = np.concatenate([f[:, 0], f[:, 1], f[:, 2], f[:, 1], f[:, 2], f[:, 0]])
@@ -77,7 +77,7 @@ def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 8,
     v = np.asarray(vertices, np.float64)
     if iterations <= 0 or len(faces) == 0:
         return v.copy()
-    w = _umbrella(faces, len(v))
+    w = neighbour_mean_matrix(faces, len(v))
     for _ in range(int(iterations)):
         v = v + lamb * (w @ v - v)
         v = v + mu * (w @ v - v)

@@ -11,11 +11,12 @@ from core.types import Camera
 
 def render_colored(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray, camera: Camera,
                    background: tuple[int, int, int] = (255, 255, 255),
-                   ambient: float = 0.45) -> np.ndarray:
+                   ambient: float = 0.45, light: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) uint8 RGB picture of a mesh with vertex colours, lit from the camera.
 
     vertices: (V, 3) float, camera frame, metres. faces: (F, 3) int. colors: (V, 3) uint8 RGB.
-    camera: the view (its width/height give the picture size).
+    camera: the view (its width/height give the picture size). light: (3,) direction towards
+    a distant light in the camera frame (None: a light at the camera, both sides lit).
     """
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
@@ -25,9 +26,13 @@ def render_colored(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray, 
     hit = r.face >= 0
     if hit.any():
         n = vertex_normals(v, f)
-        d = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-20)
-        light = ambient + (1.0 - ambient) * np.abs((n * d).sum(1))
-        shaded = np.asarray(colors, np.float32)[:, :3] * light[:, None].astype(np.float32)
+        if light is None:
+            d = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-20)
+            lit = ambient + (1.0 - ambient) * np.abs((n * d).sum(1))
+        else:
+            ld = np.asarray(light, np.float64) / np.linalg.norm(light)
+            lit = ambient + (1.0 - ambient) * np.clip(n @ ld, 0.0, None)
+        shaded = np.asarray(colors, np.float32)[:, :3] * lit[:, None].astype(np.float32)
         corners = f[r.face[hit]]
         img[hit] = (r.barycentric[hit][:, :, None] * shaded[corners]).sum(1)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)

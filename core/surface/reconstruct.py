@@ -3,6 +3,7 @@ a baked UV texture (``textured_body``), and a job generator over several frames.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Generator, Iterable
 
 import numpy as np
@@ -12,11 +13,15 @@ from core.errors import StudioError
 from core.progress import NEVER, CancelToken
 from core.types import Camera, FrameFit, Observation, Progress
 
+from .budget import SurfacePlan, plan_surface, working_view
 from .config import SurfaceConfig
 from .depth import depth_surface, person_depth_maps
+from .folds import add_folds
+from .garment import GarmentBody
 from .implicit import implicit_surface
 from .mesh import SurfaceMesh
 from .mesh_ops import largest_component, taubin_smooth
+from .person import PersonContext, analyse_person
 
 
 def _check_inputs(image: np.ndarray, observation: Observation, fit: FrameFit) -> np.ndarray:
@@ -42,22 +47,30 @@ def _camera_for(fit: FrameFit, mask: np.ndarray) -> Camera:
 
 
 def surface_geometry(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray,
-                     camera: Camera, config: SurfaceConfig) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Closed clothed-surface geometry, before colours.
+                     camera: Camera, config: SurfaceConfig, *, plan: SurfacePlan | None = None,
+                     prior: GarmentBody | None = None, garment: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Closed clothed-surface geometry, before folds and colours.
 
     mask: (H, W) float person mask. body_vertices: (V, 3) camera frame metres; body_faces (F, 3).
+    plan: the grid budget (budget.plan_surface; None: the config's as it is). prior: the
+    clothed-body prior to build around (None: the naked body). garment: (H, W) bool, pixels
+    the labels call a garment (None: unknown).
     returns: vertices (N, 3) float32 camera frame metres, faces (M, 3) int64 outward, and
     seconds per step.
     """
     t = {}
     t0 = time.perf_counter()
     if config.mode == "depth":
+        step = plan.step if plan is not None else None
         maps = person_depth_maps(mask, body_vertices, body_faces, camera, config.depth,
-                                 config.mask_threshold)
+                                 config.mask_threshold, step=step, prior=prior, garment=garment)
         v, f = depth_surface(maps, camera)
     elif config.mode == "implicit":
         v, f = implicit_surface(mask, body_vertices, body_faces, camera, config.implicit,
-                                config.mask_threshold)
+                                config.mask_threshold,
+                                resolution=plan.cells if plan is not None else None, prior=prior,
+                                garment=garment)
     else:
         raise StudioError(f"Unknown surface mode '{config.mode}': choose "
                           f"{' or '.join(SurfaceConfig.MODES)}.")
@@ -70,48 +83,88 @@ def surface_geometry(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np
     return v.astype(np.float32), f, t
 
 
+def _person(frame_image: np.ndarray | None, observation: Observation, fit: FrameFit,
+            body: BodyModel, config: SurfaceConfig, plan: bool = True
+            ) -> tuple[PersonContext, SurfacePlan | None, dict[str, float]]:
+    """The working view of the frame, the grid plan (checked against the memory available)
+    and what is known of the person in it, with seconds per step."""
+    mask = _check_inputs(frame_image, observation, fit)
+    camera = _camera_for(fit, mask)
+    t0 = time.perf_counter()
+    view = working_view(frame_image, mask, observation, camera, config.budget.work_size,
+                        config.mask_threshold)
+    planned = plan_surface(view, fit.vertices, config) if plan else None
+    timings = {"view": time.perf_counter() - t0}
+    person = analyse_person(view, fit, body, config)
+    timings.update(person.timings)
+    return person, planned, timings
+
+
 def reconstruct_surface(frame_image: np.ndarray, observation: Observation, fit: FrameFit,
                         body: BodyModel, config: SurfaceConfig | None = None) -> SurfaceMesh:
     """The clothed surface the camera saw in one frame, coloured from the frame.
 
     frame_image: (H, W, 3) uint8 RGB. observation: the frame's detection (needs its mask).
     fit: the frame's fitted body (vertices in the camera frame). body: the model that was fitted
-    (its faces). config: SurfaceConfig (defaults: depth mode).
-    returns: SurfaceMesh in the camera frame, metres, aligned with ``fit.vertices``.
+    (its faces). config: SurfaceConfig (defaults: depth mode, garment layer and folds on).
+    returns: SurfaceMesh in the camera frame, metres, aligned with ``fit.vertices``, with the
+    person's skin / hair / garment labels.
+    raises StudioError: bad input, or a surface whose memory estimate exceeds what is available
+    (``config.budget``).
     """
+    from core.texture.honest_back import BackColors
     from core.texture.vertex_colors import vertex_colors
 
     config = config or SurfaceConfig()
-    mask = _check_inputs(frame_image, observation, fit)
-    camera = _camera_for(fit, mask)
-    v, f, timings = surface_geometry(mask, fit.vertices, body.faces, camera, config)
+    if config.mode not in SurfaceConfig.MODES:
+        raise StudioError(f"Unknown surface mode '{config.mode}': choose "
+                          f"{' or '.join(SurfaceConfig.MODES)}.")
+    person, plan, timings = _person(frame_image, observation, fit, body, config)
+    view = person.view
+    v, f, t = surface_geometry(view.mask, fit.vertices, body.faces, view.camera, config,
+                               plan=plan, prior=person.prior, garment=person.garment_mask())
+    timings.update(t)
+    notes = list(plan.notes) + list(person.labels.notes)
+    if config.folds.enabled:
+        t0 = time.perf_counter()
+        v, fold_note = add_folds(v, f, person, config.folds, config.mask_threshold)
+        if fold_note:
+            notes.append(fold_note)
+        timings["folds"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    colors, _ = vertex_colors(frame_image, mask >= config.color.mask_threshold, v, f, camera,
-                              config.color.erode)
+    back = BackColors(person.labels, view.to_full)
+    colors, _ = vertex_colors(view.image, view.mask >= config.color.mask_threshold, v, f,
+                              view.camera, config.color.erode, back=back)
     timings["colors"] = time.perf_counter() - t0
-    return SurfaceMesh(v, f, colors, index=observation.index, mode=config.mode, timings=timings)
+    return SurfaceMesh(v, f, colors, index=observation.index, mode=config.mode, timings=timings,
+                       labels=person.labels, grid=plan.shape, notes=notes)
 
 
 def textured_body(frame_image: np.ndarray, observation: Observation, fit: FrameFit,
                   body: BodyModel, config: SurfaceConfig | None = None) -> SurfaceMesh:
     """The fitted (naked) body with vertex colours and, when the model has a UV layout, a UV
-    texture baked from the frame (mode "body")."""
+    texture baked from the frame (mode "body"); hidden parts follow the honest-back rules
+    (core/texture/honest_back.py)."""
+    from core.texture.honest_back import BackColors
     from core.texture.uv_bake import bake_texture
     from core.texture.vertex_colors import vertex_colors
 
     config = config or SurfaceConfig()
-    mask = _check_inputs(frame_image, observation, fit)
-    camera = _camera_for(fit, mask)
-    person = mask >= config.color.mask_threshold
     t0 = time.perf_counter()
-    colors, _ = vertex_colors(frame_image, person, fit.vertices, body.faces, camera,
-                              config.color.erode)
-    out = SurfaceMesh(fit.vertices, body.faces, colors, index=observation.index, mode="body")
+    no_garment = replace(config, garment=replace(config.garment, enabled=False))
+    person, _, _ = _person(frame_image, observation, fit, body, no_garment, plan=False)
+    view = person.view
+    person_mask = view.mask >= config.color.mask_threshold
+    back = BackColors(person.labels, view.to_full)
+    colors, _ = vertex_colors(view.image, person_mask, fit.vertices, body.faces, view.camera,
+                              config.color.erode, back=back)
+    out = SurfaceMesh(fit.vertices, body.faces, colors, index=observation.index, mode="body",
+                      labels=person.labels)
     if body.uvs is not None and body.face_uvs is not None and config.color.texture_size > 0:
         out.uvs, out.face_uvs = body.uvs, body.face_uvs
-        out.texture = bake_texture(frame_image, person, fit.vertices, body.faces, body.uvs,
-                                   body.face_uvs, camera, config.color.texture_size,
-                                   config.color.erode)
+        out.texture = bake_texture(view.image, person_mask, fit.vertices, body.faces, body.uvs,
+                                   body.face_uvs, view.camera, config.color.texture_size,
+                                   config.color.erode, back=back)
     out.timings["texture"] = time.perf_counter() - t0
     return out
 

@@ -1,52 +1,74 @@
 """Synthetic clothed people made from a posed body, for tests and benchmarks.
 
-Each garment is a signed-distance union with the body: the body thickened by a per-vertex
-offset (a loose shirt), or joined with a primitive (a skirt's cone, a hair ellipsoid, a
-backpack's rounded box), then cut by marching cubes on a fine metric grid. Positions come from
-the body's BlazePose landmarks, so the garments follow any pose that stays roughly upright.
+Each garment is a signed-distance union with the body: the body thickened by an offset (a
+loose shirt over the torso and arms; a long-sleeved top whose offset ripples in diagonal folds),
+or joined with a primitive (a skirt's cone, a hair cap and curtain, a backpack's rounded box),
+then cut by marching cubes on a fine metric grid. Everything else is bare skin (a 4 mm layer
+over the body). Positions come from the body's BlazePose landmarks, so the garments follow any
+pose that stays roughly upright. ``clothed_person(..., regions=True)`` also says which part of
+the truth each vertex is (skin, hair or garment), so test images can be coloured like people.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .body_sdf import VoxelGrid, main_part_faces, signed_distance, voxelize
+from .body_sdf import VoxelGrid, main_part_faces, refine_near_surface, signed_distance, voxelize
 from .mesh_ops import extract_isosurface, largest_component, taubin_smooth
+from .parts import body_axes
 
 #: The clothed cases ``clothed_person`` knows.
-GARMENTS = ("shirt", "skirt", "hair", "backpack")
+GARMENTS = ("shirt", "skirt", "hair", "backpack", "folds")
+#: Region values of ``clothed_person(..., regions=True)``.
+SKIN, HAIR, CLOTH = 0, 1, 2
 
 
 def _mid(lm: np.ndarray, a: int, b: int) -> np.ndarray:
     return 0.5 * (lm[a] + lm[b])
 
 
-def _body_axes(lm: np.ndarray) -> np.ndarray:
-    """(3, 3) rows: the body's left (left shoulder minus right), up (hips to shoulders) and
-    back (away from the chest) unit vectors in the camera frame, from the landmarks (33, 3)."""
-    up = _mid(lm, 11, 12) - _mid(lm, 23, 24)
-    up /= np.linalg.norm(up)
-    left = lm[11] - lm[12]
-    left -= (left @ up) * up
-    left /= np.linalg.norm(left)
-    return np.stack([left, up, np.cross(up, left)])
-
-
-def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """(N,) float positive inside the clothed person at points p (N, 3), camera frame metres.
-    sdf_body: (N,) body signed distance in metres. lm: (33, 3) body landmarks. Hair and the
-    backpack sit in the body's own axes (they turn with it)."""
+def _top_weight(p: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """(N,) float in [0, 1]: how much a point lies on a top's torso and arms, from the hips to
+    the neck and to the wrists (not the head, not the hands, not the legs)."""
     hip, sho = _mid(lm, 23, 24), _mid(lm, 11, 12)
     up = sho - hip
     height_up = np.linalg.norm(up)
     up = up / height_up
-    axes = _body_axes(lm)
+    t = ((p - hip) @ up) / height_up
+    w = np.clip((t + 0.1) / 0.2, 0.0, 1.0)
+    neck = sho + 0.12 * height_up * up
+    w = w * np.clip(((neck - p) @ up) / 0.03 + 0.5, 0.0, 1.0)
+    for e, wr in ((13, 15), (14, 16)):                      # beyond the wrists: hands
+        d = lm[wr] - lm[e]
+        d /= np.linalg.norm(d)
+        w = w * np.clip(0.5 - ((p - lm[wr]) @ d + 0.01) / 0.02, 0.0, 1.0)
+    return w
+
+
+def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(field, garment) (N,) float at points p (N, 3), camera frame metres: the clothed person
+    (positive inside) and the garment's own term (the field is the larger of it and the 4 mm
+    skin layer). sdf_body: (N,) body signed distance in metres. lm: (33, 3) body landmarks.
+    Hair and the backpack sit in the body's own axes (they turn with it)."""
+    hip, sho = _mid(lm, 23, 24), _mid(lm, 11, 12)
+    up = sho - hip
+    height_up = np.linalg.norm(up)
+    up = up / height_up
+    axes = body_axes(lm)
     back = axes[2]
     skin = 0.004 - sdf_body                                            # a thin layer everywhere
     if kind == "shirt":
-        # 3.5 cm loose from the hips to the neck, arms included (everything above the hips).
-        t = ((p - hip) @ up) / height_up
-        offset = 0.004 + 0.031 * np.clip((t + 0.1) / 0.2, 0.0, 1.0) * np.clip((1.1 - t) / 0.2, 0, 1)
-        return offset - sdf_body
+        # 3.5 cm loose from the hips to the neck, arms included, the head and hands bare.
+        garment = 0.035 * _top_weight(p, lm) - sdf_body
+        return np.maximum(skin, garment), garment
+    if kind == "folds":
+        # A long-sleeved top 2 cm off the body whose offset ripples by +-8 mm in diagonal
+        # folds (8 cm apart along the body's height, turning with the angle around it).
+        q = (p - hip) @ axes.T
+        angle = np.arctan2(q[:, 2], q[:, 0])
+        ripple = 0.008 * np.sin(2 * np.pi * q[:, 1] / 0.08 + 2.0 * angle)
+        garment = (0.02 + ripple) * _top_weight(p, lm) - sdf_body
+        return np.maximum(skin, garment), garment
     if kind == "skirt":
         knee = _mid(lm, 25, 26)
         top = hip + 0.05 * up
@@ -57,7 +79,7 @@ def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarra
         radial = np.linalg.norm((p - top) - s[:, None] * axis, axis=1)
         r = 0.17 + 0.12 * np.clip(s / length, 0.0, 1.0)              # flares to the hem
         cone = np.minimum(r - radial, np.minimum(s, length * 0.95 - s))
-        return np.maximum(skin, cone)
+        return np.maximum(skin, cone), cone
     if kind == "hair":
         # Shoulder-length hair: a 3 cm layer over the skull's top, sides and back (not the
         # face), and a curtain 9 cm thick (from the back of the neck) falling behind the head
@@ -70,34 +92,47 @@ def _garment_field(kind: str, p: np.ndarray, sdf_body: np.ndarray, lm: np.ndarra
         d = np.abs(q - centre) - half + 0.04
         curtain = -(np.linalg.norm(np.maximum(d, 0.0), axis=1) + np.minimum(d.max(1), 0.0) - 0.04)
         hair = np.maximum(cap, curtain)
-        return np.maximum(skin, hair)
+        return np.maximum(skin, hair), hair
     if kind == "backpack":
         # A 30 x 40 x 15 cm pack (left, up, back) on the upper back, its front on the body.
         centre = hip + 0.6 * height_up * up + 0.18 * back
         half = np.array([0.15, 0.20, 0.075])                                # left, up, back
         d = np.abs((p - centre) @ axes.T) - half + 0.03
         box = -(np.linalg.norm(np.maximum(d, 0.0), axis=1) + np.minimum(d.max(1), 0.0) - 0.03)
-        return np.maximum(skin, box)
+        return np.maximum(skin, box), box
     raise ValueError(f"unknown garment '{kind}'; choose from {GARMENTS}")
 
 
 def clothed_person(body_vertices: np.ndarray, body_faces: np.ndarray, landmarks: np.ndarray,
-                   kind: str, voxel: float = 0.009) -> tuple[np.ndarray, np.ndarray]:
+                   kind: str, voxel: float = 0.009, regions: bool = False):
     """A closed mesh of the posed body wearing ``kind`` (one of GARMENTS).
 
     body_vertices: (V, 3) float, camera frame, metres (upright, facing the camera).
     body_faces: (F, 3) int. landmarks: (33, 3) BlazePose points on the body, camera frame.
-    voxel: grid spacing in metres.
-    returns: vertices (N, 3) float32 camera frame metres, faces (M, 3) int64 outward.
+    voxel: grid spacing in metres. regions: also return each vertex's region.
+    returns: vertices (N, 3) float32 camera frame metres, faces (M, 3) int64 outward (and with
+    ``regions``, (N,) int8 SKIN, HAIR or CLOTH per vertex).
     """
     bv = np.asarray(body_vertices, np.float64)
     lo, hi = bv.min(0) - 0.2, bv.max(0) + 0.2
     shape = tuple(int(np.ceil((hi[a] - lo[a]) / voxel)) + 1 for a in range(3))
     grid = VoxelGrid(lo, voxel, shape)
-    sdf = signed_distance(voxelize(bv, main_part_faces(body_faces), grid), voxel,
-                          exact_inside=False)
+    main = main_part_faces(body_faces)
+    # Sub-voxel distances near the body, so the 4 mm skin layer is as smooth as the body.
+    sdf = refine_near_surface(signed_distance(voxelize(bv, main, grid), voxel,
+                                              exact_inside=False), grid, bv, main)
     p = grid.centres().reshape(-1, 3).astype(np.float64)
-    field = _garment_field(kind, p, sdf.reshape(-1).astype(np.float64), np.asarray(landmarks))
+    lm = np.asarray(landmarks, np.float64)
+    field, _ = _garment_field(kind, p, sdf.reshape(-1).astype(np.float64), lm)
     v, f = extract_isosurface(field.reshape(shape))
     v, f = largest_component(grid.to_points(v), f)
-    return taubin_smooth(v, f, 6).astype(np.float32), f
+    v = taubin_smooth(v, f, 6).astype(np.float32)
+    if not regions:
+        return v, f
+    from .body_sdf import trilinear
+
+    d = trilinear(sdf, (v - lo) / voxel, 0.0).astype(np.float64)
+    _, garment = _garment_field(kind, v.astype(np.float64), d, lm)
+    worn = garment > 0.004 - d - 0.002              # the garment's term reaches the surface
+    region = np.where(worn, HAIR if kind == "hair" else CLOTH, SKIN).astype(np.int8)
+    return v, f, region

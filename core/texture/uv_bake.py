@@ -3,8 +3,11 @@
 ``UVBaker`` is built once per (layout, size); every texel that a triangle of the layout covers
 remembers its face and barycentric weights. ``add_view`` projects those texels' 3D positions
 into one frame and accumulates colour x weight, where the weight is cos(angle to the camera)^2
-for texels the camera sees, and a small ``mirror_weight`` for those it does not (they take the
-front colour at the same pixel until a view that sees them arrives). ``texture()`` divides and
+for texels the camera sees, and a small ``mirror_weight`` for those it does not: with the
+person's labels (``back``, core/texture/honest_back.py) they take their region's colour (the
+same garment seen in front, the hair on the back of the head), faded in from the front pixel
+near the silhouette; without, the front colour at the same pixel (the mirror assumption), until
+a view that sees them arrives. ``texture()`` divides and
 fills the texels no view reached, and the gutter between UV islands, with the nearest baked
 colour so that seams do not show. The per-subject avatar reuses it with many frames.
 """
@@ -69,12 +72,13 @@ class UVBaker:
         return m
 
     def add_view(self, image: np.ndarray, mask: np.ndarray, vertices: np.ndarray, camera: Camera,
-                 weight: float = 1.0, erode: int = 2) -> np.ndarray:
+                 weight: float = 1.0, erode: int = 2, back=None) -> np.ndarray:
         """Accumulate one frame.
 
         image: (H, W, 3) uint8 RGB. mask: (H, W) bool person mask. vertices: (V, 3) float, the
         mesh posed in this frame's camera frame, metres. camera: the frame's intrinsics.
-        weight: trust in this frame (e.g. its fit quality).
+        weight: trust in this frame (e.g. its fit quality). back: a BackColors of this frame's
+        labels for the texels it does not see (None: the front pixel's colour).
         returns: (N,) bool, the texels this view saw.
         """
         v = np.asarray(vertices, np.float64)
@@ -90,6 +94,8 @@ class UVBaker:
         w = np.where(seen, cos ** 2, self.mirror_weight) * float(weight)
         person = person_only_image(image, mask, erode)
         col = sample_bilinear(person, camera.project(pts))[:, :3]
+        if back is not None and (~seen).any():
+            col[~seen] = back.blend(col[~seen], pts[~seen], fn[~seen], camera)
         self.color_sum += w[:, None] * col
         self.weight_sum += w
         return seen
@@ -112,8 +118,9 @@ class UVBaker:
 
 def bake_texture(image: np.ndarray, mask: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
                  uvs: np.ndarray, face_uvs: np.ndarray, camera: Camera, size: int = 1024,
-                 erode: int = 2) -> np.ndarray:
-    """(size, size, 3) uint8 RGB texture of a UV-mapped mesh from one frame (see UVBaker)."""
+                 erode: int = 2, back=None) -> np.ndarray:
+    """(size, size, 3) uint8 RGB texture of a UV-mapped mesh from one frame (see UVBaker;
+    ``back``: BackColors for what the frame does not see)."""
     baker = UVBaker(faces, uvs, face_uvs, size)
-    baker.add_view(image, mask, vertices, camera, erode=erode)
+    baker.add_view(image, mask, vertices, camera, erode=erode, back=back)
     return baker.texture()

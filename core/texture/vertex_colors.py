@@ -1,9 +1,12 @@
 """Per-vertex colours of a camera-frame mesh from the frame it was reconstructed from.
 
-Seen vertices take the image colour where they project. Vertices facing away take the colour of
-the front at the same pixel (the mirror assumption of single-view methods: the back of a shirt
-is the colour of its front). Vertices that face the camera but are hidden behind another part
-(the torso behind an arm) take the colour of their nearest seen neighbours, spread over the mesh.
+Seen vertices take the image colour where they project. Vertices facing away take, with the
+person's labels (``back``, core/texture/honest_back.py), the colour of the region they belong
+to (the same garment seen in front, the hair on the back of the head), faded in from the front
+pixel near the silhouette and averaged over a few neighbours so seams blend; without labels,
+the colour of the front at the same pixel (the mirror assumption). Vertices that face the
+camera but are hidden behind another part (the torso behind an arm) take the colour of their
+nearest seen neighbours, spread over the mesh.
 """
 from __future__ import annotations
 
@@ -51,12 +54,28 @@ def spread_colors(colors: np.ndarray, known: np.ndarray, faces: np.ndarray,
     return np.where((w > 0)[:, None], c, colors)
 
 
+def _blend_seams(colors: np.ndarray, free: np.ndarray, faces: np.ndarray,
+                 iterations: int) -> np.ndarray:
+    """(V, 3) colours with the ``free`` vertices (V,) bool replaced ``iterations`` times by the
+    mean of themselves and their neighbours (the others stay fixed)."""
+    from core.surface.mesh_ops import neighbour_mean_matrix
+
+    A = neighbour_mean_matrix(faces, len(colors))
+    c = np.asarray(colors, np.float64).copy()
+    for _ in range(int(iterations)):
+        c[free] = 0.5 * c[free] + 0.5 * (A @ c)[free]
+    return c
+
+
 def vertex_colors(image: np.ndarray, mask: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
-                  camera: Camera, erode: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                  camera: Camera, erode: int = 2, back=None,
+                  seam_iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Colours of a mesh from one frame.
 
     image: (H, W, 3) uint8 RGB. mask: (H, W) bool person mask. vertices: (V, 3) float, camera
     frame, metres. faces: (F, 3) int, outward. camera: the frame's intrinsics.
+    back: a core.texture.honest_back.BackColors for the vertices facing away (None: the front
+    pixel's colour). seam_iterations: neighbour averages over those vertices (seams blend).
     returns: colours (V, 3) uint8 RGB, seen (V,) bool (the camera saw the vertex).
     """
     person = person_only_image(image, mask, erode)
@@ -66,6 +85,11 @@ def vertex_colors(image: np.ndarray, mask: np.ndarray, vertices: np.ndarray, fac
     seen = visible_points(v, normals, depth, scale, camera)
     col = sample_bilinear(person, camera.project(v))[:, :3]
     facing = (normals * -v).sum(1) > 0.0
+    if back is not None and (~facing).any():
+        away = ~facing
+        col[away] = back.blend(col[away], v[away], normals[away], camera)
+        if seam_iterations > 0:
+            col = _blend_seams(col, away, faces, seam_iterations)
     hidden_front = facing & ~seen
     if hidden_front.any() and seen.any():
         col = spread_colors(col, ~hidden_front, faces)
