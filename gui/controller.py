@@ -4,7 +4,8 @@ Lives on the GUI thread and holds no widget: the window subscribes to its signal
 the model, not the other way round). Jobs run on one long-lived worker thread (gui.workers)
 whose ``ModelCache`` keeps the torch models; results come back as queued signals and are stored
 in the ``Session`` right away, so Cancel, an error or closing the window keeps them. After every
-job the session is saved (atomically) beside the media.
+job the session is saved (atomically) beside the media, from a snapshot on a thread of its own
+(a long video's session takes seconds to compress; the window does not wait for it).
 
 Responsiveness: frames come from ``core.media.DisplayFrames`` (recently shown frames, then a
 display proxy built in the background, then the exact frame fetched on a background thread once
@@ -15,8 +16,10 @@ but told to the window at most every ``RESULTS_EVERY_MS`` / ``PROGRESS_EVERY_MS`
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -79,6 +82,7 @@ class StudioController(QObject):
     message = Signal(str, str)
     avatar_preview = Signal(object)
     _exact_arrived = Signal(int, object)  # (media generation, Frame) from the fetcher thread
+    _saved = Signal(object, object, object)  # (Session, Path or None, error or None)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +114,8 @@ class StudioController(QObject):
         self._overlay_scale: float | None = None
         self._media_generation = 0
         self._exact_arrived.connect(self._on_exact)
+        self._saved.connect(self._on_saved)
+        self._saver: threading.Thread | None = None
         self._exact_timer = self._timer(EXACT_AFTER_MS, self._fetch_exact)
         self._pending: set[int] = set()
         self._results_timer = self._timer(RESULTS_EVERY_MS, self._flush_results)
@@ -183,7 +189,9 @@ class StudioController(QObject):
         return p if os.access(p.parent, os.W_OK) else self.fallback_dir / p.name
 
     def saved_session_path(self) -> Path | None:
-        """The session file of the open media (beside it or in ``fallback_dir``), if any."""
+        """The session file of the open media (beside it or in ``fallback_dir``), if any (once
+        a save in progress has landed)."""
+        self.wait_saved()
         if self.source is None:
             return None
         beside = session_path_for(self.source.path)
@@ -499,7 +507,7 @@ class StudioController(QObject):
             self.last_cancel_latency = time.monotonic() - self.cancel_requested_at
             self.message.emit(f"'{name}' stopped {self.last_cancel_latency:.2f} s after Cancel; "
                               "the finished frames were kept.", "warning")
-        self.save()
+        self.save(background=True)
         self.busy_changed.emit(False, name)
         return name
 
@@ -520,8 +528,15 @@ class StudioController(QObject):
         self.job_done.emit(name, False)
 
     # ---- saving and export ------------------------------------------------------------------------
-    def save(self, path: str | Path | None = None, force: bool = False) -> Path | None:
-        """Save the session (atomically) when it changed; returns the path or None."""
+    def save(self, path: str | Path | None = None, force: bool = False,
+             background: bool = False) -> Path | None:
+        """Save the session (atomically) when it changed; returns the path or None.
+
+        background: write a snapshot of the session on a thread and return at once (the path it
+        goes to); ``wait_saved()`` returns when the file is complete. Errors are reported either
+        way, and a failed background save leaves the session marked as changed.
+        """
+        self.wait_saved()
         if self.session is None or (not force and not (self.session.dirty and self.autosave)
                                     and path is None):
             return None
@@ -529,14 +544,51 @@ class StudioController(QObject):
             return None
         if path is None and self.session.path is None and self.source is not None:
             path = self.default_session_path()
+        session = self.session
+        if background:
+            target = Path(path) if path is not None else (
+                session.path or session_path_for(session.media_path))
+            snapshot = dataclasses.replace(
+                session, observations=dict(session.observations), fits=dict(session.fits),
+                settings=dict(session.settings), surfaces=dict(session.surfaces),
+                occlusion=dict(session.occlusion))
+            session.dirty = False  # a result arriving during the write marks it again
+            self._saver = threading.Thread(target=self._write, args=(session, snapshot, target),
+                                           name="session-save", daemon=True)
+            self._saver.start()
+            return target
         try:
-            written = save_session(self.session, path)
+            written = save_session(session, path)
         except SessionError as exc:
             self._report("Cannot save the session", exc)
             return None
-        self.session.dirty = False
+        session.dirty = False
         self.message.emit(f"Session saved to {written}", "info")
         return written
+
+    def _write(self, session: Session, snapshot: Session, target: Path) -> None:
+        """The background save (its own thread): results go back through ``_saved``."""
+        try:
+            self._saved.emit(session, save_session(snapshot, target), None)
+        except Exception as exc:  # noqa: BLE001 - reported on the GUI thread
+            self._saved.emit(session, None, exc)
+
+    @Slot(object, object, object)
+    def _on_saved(self, session: Session, written: Path | None, exc: Exception | None) -> None:
+        if exc is not None:
+            session.dirty = True
+            self._report("Cannot save the session", exc)
+            return
+        session.path = written
+        self.message.emit(f"Session saved to {written}", "info")
+
+    def wait_saved(self, timeout_s: float = 120.0) -> None:
+        """Wait for a background save to land (and tell its outcome)."""
+        saver = self._saver
+        if saver is not None and saver is not threading.current_thread():
+            saver.join(timeout_s)
+            self._saver = None
+            QCoreApplication.sendPostedEvents(self, 0)
 
     def fitted_indices(self) -> list[int]:
         if self.session is None:
@@ -652,6 +704,7 @@ class StudioController(QObject):
             self._end_job(True)
         else:
             self.save()
+        self.wait_saved()
         if stopped:
             self._models.close()
         else:

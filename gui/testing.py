@@ -57,7 +57,9 @@ def close_window(window, timeout_s: float = 10.0) -> float:
 
 
 def wait_idle(qtbot, window, timeout_ms: int = 120_000) -> None:
+    """Wait until no job runs and the session saved after it has landed."""
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=timeout_ms)
+    window.controller.wait_saved()
 
 
 def screenshot(window, path: Path) -> Path:

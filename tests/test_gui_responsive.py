@@ -182,6 +182,11 @@ def test_job_runs_below_the_window_and_cancel_answers(window, qtbot, long_video)
     c = window.controller
     assert window.open_path(long_video)
     qtbot.waitUntil(lambda: c.display.builder.done.is_set(), timeout=120_000)
+    rng = np.random.default_rng(3)  # a session that takes a while to save after the job
+    for i in range(150):
+        obs = Observation(index=i, width=320, height=240, person=True)
+        obs.mask = rng.random((240, 320), dtype=np.float32)
+        c.session.add_observation(obs)
     seen: dict = {}
     assert c._start("Busy job", _busy_job(30.0, seen))
     qtbot.waitUntil(lambda: "child" in seen, timeout=10_000)
@@ -202,8 +207,13 @@ def test_job_runs_below_the_window_and_cancel_answers(window, qtbot, long_video)
     window.cancel_button.click()
     qtbot.waitUntil(lambda: not c.busy, timeout=5000)
     cancel_s = time.perf_counter() - t
+    t = time.perf_counter()
+    path = c.saved_session_path()  # the autosave after the job lands in the background
+    saved_s = time.perf_counter() - t
     print(f"scrub while busy: median {statistics.median(took):.1f} ms; nice window {gui}, job "
-          f"{seen['worker']}; Cancel -> idle {cancel_s:.2f} s")
+          f"{seen['worker']}; Cancel -> idle {cancel_s:.2f} s, session saved "
+          f"{saved_s:.2f} s later")
     assert statistics.median(took) < 250
     assert cancel_s < 0.5
+    assert path is not None and path.is_file() and not c.session.dirty
     assert window.errors.last is None
