@@ -217,3 +217,35 @@ def test_iclone_added_tpose_is_dropped():
     clip = load_clip(MOCAP / "IClone-CMU-Mocap/All_BVH/subjects/007/007_03.bvh", max_frames=20,
                      fps=None)
     assert clip.dropped == 1 and clip.num_frames == 19
+
+
+def test_ground_height_ignores_jumps_and_platforms():
+    """The ground is where the feet stand most of the time they are lowest, not the mean: a
+    clip that climbs onto a 0.9 m platform and jumps still gets the floor under its soles."""
+    from core.priors.retarget import ground_height
+
+    rng = np.random.default_rng(2)
+    floor = 0.012 + rng.normal(0, 0.01, 300)              # standing, y down: soles near 1.2 cm
+    platform = 0.012 - 0.9 + rng.normal(0, 0.01, 500)     # up on the climbing frame
+    jumps = 0.012 - rng.uniform(0.05, 0.4, 60)
+    lowest = np.concatenate([floor, platform, jumps])
+    assert abs(ground_height(lowest) - 0.012) < 0.01
+
+
+def test_motion_files_round_trip(tmp_path):
+    """save_motion / load_motions keep every key; segments() gives the runs of valid frames."""
+    from core.priors.mocap_data import load_motions, save_motion
+    from core.priors.retarget import RetargetResult
+
+    n = 7
+    valid = np.array([1, 1, 0, 1, 1, 1, 0], bool)
+    res = RetargetResult(np.zeros((n, 22, 3), np.float32), np.ones((n, 3), np.float32),
+                         np.zeros((n, 3), np.float32), np.full(6, 0.5, np.float32), 30.0,
+                         np.full(n, 7.0, np.float32), valid, {}, {}, 0.0, True, "", "daz43",
+                         "acLSTM_cmu/train_data_bvh/salsa/01.bvh", "anny")
+    save_motion(tmp_path / "salsa_01.npz", res)
+    (m,) = load_motions(tmp_path)
+    assert (m.name, m.source, m.rig, m.body, m.fps) == ("salsa_01", res.source, "daz43", "anny", 30.0)
+    assert m.body_pose.shape == (n, 22, 3) and m.body_pose.dtype == np.float32
+    np.testing.assert_array_equal(m.global_orient, res.global_orient)
+    assert [(s.start, s.stop) for s in m.segments(2)] == [(0, 2), (3, 6)]

@@ -27,8 +27,8 @@ on a batch of 500 frames here (that rig skins 104 joints, 33 landmarks and the v
 0.2 s per step). The final residual and the feet's contact with the ground are measured once per
 clip with FrozenShapeRig (exact joints and sole vertices).
 
-Output world: gravity-aligned, **y down**, ground plane y = 0 under the soles (the lowest sole
-points of the frames where the feet are lowest); ``global_orient`` rotates the canonical body
+Output world: gravity-aligned, **y down**, ground plane y = 0 under the soles (``ground_height``:
+the typical lowest sole point of the frames that stand on the ground); ``global_orient`` rotates the canonical body
 frame into it, ``transl`` is the root joint's position in it. Residuals: ``error_mm`` per frame
 is the mean distance of the rig's core joints (rigs.CORE_POINTS: hips, knees, ankles,
 shoulders, elbows, wrists, neck and head) to the body's; frames above
@@ -771,6 +771,15 @@ def _body_facts(body: BodyModel) -> dict:
     return _BODY_CACHE[key]
 
 
+def ground_height(lowest: np.ndarray, band: float = 0.05) -> float:
+    """The ground's y (down) under a clip from its frames' lowest sole points (F,): among the
+    frames within ``band`` metres of the lowest ones (the 95th percentile), i.e. those standing
+    on the ground, not those in the air or up on a climbing frame, the height that three in
+    four stay above (a foot that rolls or slides puts its lowest point 2-3 cm up and down)."""
+    low = float(np.percentile(lowest, 95))
+    return float(np.percentile(lowest[lowest >= low - band], 75))
+
+
 @torch.no_grad()
 def evaluate_exact(body: BodyModel, shape: np.ndarray, vertex_ids: np.ndarray,
                    rot_root: np.ndarray, transl: np.ndarray, body_pose: np.ndarray,
@@ -869,8 +878,7 @@ def retarget_group(body: BodyModel, clips: list[MocapClip], config: RetargetConf
         err = err_all[a:b]
         error_mm = err.mean(1)
         valid = c.valid & (error_mm <= config.frame_error_mm)
-        sole = sole_all[a:b]
-        floor = float(np.percentile(sole[valid] if valid.any() else sole, 90))
+        floor = ground_height(sole_all[a:b][valid] if valid.any() else sole_all[a:b])
         tr = transl[a:b].copy()
         tr[:, 1] -= floor
         med = float(np.median(error_mm[valid])) if valid.any() else float("inf")
