@@ -28,8 +28,8 @@ on a batch of 500 frames here (that rig skins 104 joints, 33 landmarks and the v
 clip with FrozenShapeRig (exact joints and sole vertices).
 
 Output world: gravity-aligned, **y down**, ground plane y = 0 under the soles (``ground_height``:
-the typical lowest sole point of the frames that stand on the ground); ``global_orient`` rotates the canonical body
-frame into it, ``transl`` is the root joint's position in it. Residuals: ``error_mm`` per frame
+the typical lowest sole point of the frames that stand on the ground); ``global_orient``
+rotates the canonical body frame into it, ``transl`` is the root joint's position in it. Residuals: ``error_mm`` per frame
 is the mean distance of the rig's core joints (rigs.CORE_POINTS: hips, knees, ankles,
 shoulders, elbows, wrists, neck and head) to the body's; frames above
 ``RetargetConfig.frame_error_mm`` or next to glitches are invalid, and a clip whose median is
