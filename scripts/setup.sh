@@ -62,16 +62,20 @@ anny_stamp="$ANNY_DIR/.human-studio-$(grep -E '^anny==' requirements.txt | tr -d
 if [ ! -f "$anny_stamp" ] || ! ls "$ANNY_DIR"/v*/*.safetensors >/dev/null 2>&1; then
   "$VPY" scripts/build_caches.py --stamp "$anny_stamp"
 fi
-# The Khronos glTF-Validator (npm gltf-validator), which the tests run through node on every GLB
-# the studio writes; kept in the git-ignored .cache/ beside the repository's files.
-GLTF_VALIDATOR_VERSION=2.0.0-dev.3.10
-GV_DIR=.cache/gltf-validator
-if command -v npm >/dev/null 2>&1 && \
-   ! grep -qs "\"version\": \"$GLTF_VALIDATOR_VERSION\"" "$GV_DIR/node_modules/gltf-validator/package.json"; then
-  echo "[setup] installing gltf-validator $GLTF_VALIDATOR_VERSION (npm) into $GV_DIR"
-  mkdir -p "$GV_DIR"
-  npm install --prefix "$GV_DIR" --no-audit --no-fund --silent "gltf-validator@$GLTF_VALIDATOR_VERSION" >/dev/null
-elif ! command -v npm >/dev/null 2>&1; then
+# Node tools the tests run on every GLB the studio writes: the Khronos glTF-Validator (npm
+# gltf-validator) and three.js (its GLTFLoader and AnimationMixer pose the file as a web viewer
+# would); kept in the git-ignored .cache/node beside the repository's files.
+NODE_DIR=.cache/node
+NODE_PACKAGES="gltf-validator@2.0.0-dev.3.10 three@0.187.0"
+node_ready=1
+for spec in $NODE_PACKAGES; do
+  grep -qs "\"version\": \"${spec##*@}\"" "$NODE_DIR/node_modules/${spec%@*}/package.json" || node_ready=0
+done
+if [ "$node_ready" = 0 ] && command -v npm >/dev/null 2>&1; then
+  echo "[setup] installing $NODE_PACKAGES (npm) into $NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent $NODE_PACKAGES >/dev/null
+elif [ "$node_ready" = 0 ]; then
   echo "[setup] npm not found: install Node.js to run the glTF validation tests"
 fi
 echo "[setup] ready: $(${VPY} -c 'import torch; print("torch", torch.__version__, "cuda" if torch.cuda.is_available() else "cpu")')"

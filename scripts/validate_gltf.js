@@ -1,10 +1,10 @@
 // Validate glTF / GLB files with the Khronos glTF-Validator (npm package gltf-validator, installed
-// by scripts/setup.sh into .cache/gltf-validator). Prints one JSON report for one file, or a JSON
+// by scripts/setup.sh into .cache/node). Prints one JSON report for one file, or a JSON
 // list of reports for several; exits 1 when any report has errors.
 //   node scripts/validate_gltf.js FILE.glb [MORE.glb ...]
 const fs = require("fs");
 const path = require("path");
-const validator = require(path.join(__dirname, "..", ".cache", "gltf-validator", "node_modules",
+const validator = require(path.join(__dirname, "..", ".cache", "node", "node_modules",
                                     "gltf-validator"));
 
 async function main(files) {

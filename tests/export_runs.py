@@ -39,6 +39,20 @@ def validate(path: Path) -> dict:
     return report
 
 
+def three_pose(path: Path, seconds: float) -> np.ndarray:
+    """(P, 3) the vertices of ``path`` as three.js poses them at ``seconds`` (GLTFLoader and an
+    AnimationMixer in node: scripts/three_pose.mjs), in the file's frame."""
+    import json
+
+    from core.export.gltf import run_node_tool
+
+    try:
+        out = json.loads(run_node_tool("three_pose.mjs", "three", str(path), str(seconds)))
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    return np.asarray(out["positions"], np.float64).reshape(-1, 3)
+
+
 def synthetic_fits(body, frames: int = 10, seed: int = 0, *, fingers: bool = True,
                    gap: tuple[int, ...] = (), fps: float = 24.0):
     """FrameFits of a smooth synthetic motion of ``body`` (core.temporal.synthetic_motion for

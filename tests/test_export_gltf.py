@@ -13,7 +13,7 @@ from core.body import load_body_model
 from core.cli import run_cli
 from core.export import gltf, rig
 from core.export.mesh_io import camera_to_upright
-from export_runs import PHOTO, VIDEO, cli_run, synthetic_fits, validate
+from export_runs import PHOTO, VIDEO, cli_run, synthetic_fits, three_pose, validate
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,10 @@ def test_track_writes_motion_glb_and_bvh_by_default_and_no_meshes(tracked):
         world = g.node_matrices(g.times[rec["index"]])
         hips = world[1 + g.joint_names.index("Hips"), :3, 3]
         assert np.linalg.norm(hips - joints[0]) < 1e-4
+    # three.js (GLTFLoader + AnimationMixer) plays the file exactly as the studio's reader does,
+    # between keyframes too
+    for t in (g.times[3], 0.5 * (g.times[6] + g.times[7]), g.times[-1]):
+        assert np.abs(three_pose(out / "motion.glb", t) - g.pose(t)).max() < 1e-4
 
 
 def test_track_writes_per_frame_objs_only_when_asked(tmp_path_factory):
@@ -224,6 +228,8 @@ def test_avatar_glb_is_textured_animated_and_matches_the_posed_avatar(avatar_of_
         want = camera_to_upright(result.posed[index])[point_vertex]
         err = np.linalg.norm(g.pose(g.times[k]) - want, axis=1)
         assert err.max() < 0.01, f"frame {index}: {err.max() * 100:.2f} cm"
+    t = g.times[2]                                           # and three.js plays it the same
+    assert np.abs(three_pose(out / "avatar.glb", t) - g.pose(t)).max() < 1e-4
 
 
 def test_optimize_takes_formats(tmp_path, capsys):

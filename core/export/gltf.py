@@ -452,27 +452,33 @@ def read_glb(path: str | Path) -> GlbMesh:
 
 def validate_report(path: str | Path) -> dict:
     """The Khronos glTF-Validator's report (a dict, its JSON) on a .glb, through node and the npm
-    package ``gltf-validator`` that scripts/setup.sh installs (in .cache/gltf-validator).
+    package ``gltf-validator`` that scripts/setup.sh installs (in .cache/node).
 
     raises: FileNotFoundError with a sentence when node or the package is missing.
     """
     import json
+
+    return json.loads(run_node_tool("validate_gltf.js", "gltf-validator", str(path), ok=(0, 1)))
+
+
+def run_node_tool(script: str, package: str, *args: str, ok: tuple[int, ...] = (0,)) -> str:
+    """stdout of ``node scripts/<script> args`` (a tool over the npm ``package`` in .cache/node,
+    which scripts/setup.sh installs). raises: FileNotFoundError with a sentence when node or the
+    package is missing; RuntimeError when the tool fails."""
     import shutil
     import subprocess
 
     root = Path(__file__).resolve().parents[2]
-    script = root / "scripts" / "validate_gltf.js"
     node = shutil.which("node")
-    if node is None or not (root / ".cache" / "gltf-validator" / "node_modules"
-                            / "gltf-validator").is_dir():
-        raise FileNotFoundError("The glTF validator needs node and the npm package "
-                                "gltf-validator; run bash scripts/setup.sh to install them.")
-    out = subprocess.run([node, str(script), str(path)], capture_output=True, text=True,
-                         timeout=120, check=False)
-    if out.returncode not in (0, 1):
-        raise RuntimeError(f"the glTF validator failed: {out.stderr.strip()}")
-    return json.loads(out.stdout)
+    if node is None or not (root / ".cache" / "node" / "node_modules" / package).is_dir():
+        raise FileNotFoundError(f"This check needs node and the npm package {package}; run "
+                                "bash scripts/setup.sh to install them.")
+    out = subprocess.run([node, str(root / "scripts" / script), *args], capture_output=True,
+                         text=True, timeout=120, check=False)
+    if out.returncode not in ok:
+        raise RuntimeError(f"{script} failed: {out.stderr.strip()}")
+    return out.stdout
 
 
 __all__ = ["write_glb", "write_skinned_glb", "write_motion_glb", "read_glb", "GlbMesh",
-           "split_uv_seams", "validate_report"]
+           "split_uv_seams", "validate_report", "run_node_tool"]
