@@ -37,50 +37,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.body import load_body_model  # noqa: E402
-from core.render.raster import render_mask  # noqa: E402
 from core.surface import SurfaceConfig, reconstruct_surface  # noqa: E402
 from core.surface.metrics import surface_distances  # noqa: E402
-from core.surface.preview import render_colored  # noqa: E402
-from core.surface.synthetic import CLOTH, GARMENTS, HAIR, clothed_person  # noqa: E402
-from core.types import Camera, FrameFit, Observation  # noqa: E402
-
-#: Colours of the synthetic people: skin, hair, and each case's garment (two for stripes).
-SKIN_RGB, HAIR_RGB = (214, 160, 130), (55, 38, 28)
-GARMENT_RGB = {"shirt": ((200, 90, 60), (70, 110, 190)), "skirt": ((150, 40, 70),) * 2,
-               "hair": ((55, 38, 28),) * 2, "backpack": ((60, 100, 60),) * 2,
-               "folds": ((90, 130, 200),) * 2}
-#: Direction towards the key light, camera frame (upper left, in front).
-LIGHT = np.array([-0.35, -0.55, -0.75])
-
-
-def person_colors(v: np.ndarray, region: np.ndarray, case: str) -> np.ndarray:
-    """(V, 3) uint8: skin, hair, and the garment's colour (the shirt in 8 cm stripes)."""
-    a, b = GARMENT_RGB.get(case, ((200, 90, 60), (70, 110, 190)))
-    stripe = (np.floor(v[:, 1] / 0.08) % 2)[:, None] == 0
-    cloth = np.where(stripe, [a], [b])
-    out = np.where((region == CLOTH)[:, None], cloth, [SKIN_RGB])
-    out = np.where((region == HAIR)[:, None], [HAIR_RGB], out)
-    return out.astype(np.uint8)
-
-
-def observation_of(gt_v, gt_f, region, case, landmarks, cam) -> tuple[np.ndarray, Observation]:
-    from core.render.raster import rasterize
-
-    img = render_colored(gt_v, gt_f, person_colors(gt_v, region, case), cam,
-                         background=(0, 0, 0), ambient=0.35, light=LIGHT)
-    mask = render_mask(gt_v, gt_f, cam).astype(np.float32)
-    uv = cam.project(landmarks)
-    depth = rasterize(gt_v, gt_f, cam).depth
-    x = np.clip(np.rint(uv[:, 0]).astype(int), 0, cam.width - 1)
-    y = np.clip(np.rint(uv[:, 1]).astype(int), 0, cam.height - 1)
-    seen = landmarks[:, 2] <= depth[y, x] + 0.03
-    kp = np.concatenate([uv, np.where(seen, 1.0, 0.2)[:, None]], 1).astype(np.float32)
-    hip = 0.5 * (landmarks[23] + landmarks[24])
-    ys, xs = np.nonzero(mask)
-    obs = Observation(0, cam.width, cam.height, True, kp, (landmarks - hip).astype(np.float32),
-                      mask, np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32))
-    return img, obs
-
+from core.surface.synthetic import GARMENTS, clothed_person, photographed  # noqa: E402
+from core.types import Camera, FrameFit  # noqa: E402
 
 def true_params(body, yaw_deg: float = 0.0):
     """An adult in a relaxed stance, 2.6 m in front of the camera, turned slightly (14 degrees)
@@ -131,7 +91,7 @@ def main(argv=None) -> int:
             params = true_params(body, yaw)
             bv, bj, bl = body.evaluate(params)
             *gt, region = clothed_person(bv, body.faces, bl, case, regions=True)
-            img, obs = observation_of(*gt, region, case, bl, cam)
+            img, obs = photographed(*gt, region, case, bl, cam)
             if args.save:
                 from PIL import Image
 

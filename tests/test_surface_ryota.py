@@ -1,5 +1,8 @@
-"""Both surface modes on the PIFu sample photo: detected keypoints, the given person mask,
-a quick body fit, then checks of the result and a picture in tests/_artifacts/."""
+"""Both surface modes on the PIFu sample photo (a grey hoodie, black jeans, black hair):
+detected keypoints and face, the given person mask, a quick body fit, then checks of the result
+and pictures in tests/_artifacts/: the surface without colours from the front, the side and the
+back (no anatomy through the hoodie, a hood), and with colours from the front and the back (no
+face on the back of the head)."""
 import numpy as np
 import pytest
 import torch
@@ -10,7 +13,7 @@ from core.media import open_source, read_image
 from core.perception import PoseDetector
 from core.render.raster import render_mask
 from core.surface import SurfaceConfig, reconstruct_surface, textured_body
-from core.surface.preview import views
+from core.surface.preview import render_colored, turned
 
 TORSO = ("spine05", "spine03", "spine01")
 
@@ -48,11 +51,53 @@ def test_ryota_surface_closed_around_torso_and_on_the_mask(ryota, mode, artifact
     chest = (y > top + 0.25 * (bottom - top)) & (y < top + 0.4 * (bottom - top))
     shins = y > top + 0.75 * (bottom - top)
     assert np.median(grey[chest]) > np.median(grey[shins]) + 60
+    # The back of the head takes the hair's colour, not the face's.
+    hair, skin = _image_hair_and_skin(image, obs)
+    head = _back_of_head(s, fit, body, cam)
+    assert head.sum() > 30
+    back = s.vertex_colors[head].astype(float).mean(0)
+    assert np.linalg.norm(back - hair) < np.linalg.norm(back - skin)
+    assert s.labels is not None and s.labels.face_seeded
     from PIL import Image
 
-    Image.fromarray(np.concatenate([image, views(s.vertices, s.faces, s.vertex_colors, cam,
-                                                  (0.0, 90.0))], 1)).save(
+    grey = np.full_like(s.vertex_colors, 200)
+    big = cam.scaled(1.5)
+    pics = [_crop(render_colored(turned(s.vertices, a), s.faces, grey, big)) for a in (0, 90, 180)]
+    pics += [_crop(render_colored(turned(s.vertices, a), s.faces, s.vertex_colors, big))
+             for a in (0, 180)]
+    h = max(p.shape[0] for p in pics)
+    Image.fromarray(np.concatenate([np.pad(p, ((0, h - p.shape[0]), (0, 8), (0, 0)),
+                                           constant_values=255) for p in pics], 1)).save(
         artifacts / f"surface_ryota_{mode}.png")
+
+
+def _crop(picture: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero((picture < 250).any(2))
+    return picture[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def _image_hair_and_skin(image, obs):
+    """Median RGB of the image's hair (the top rows of the person above the face) and of its
+    skin (the cheeks and the nose of the face mesh)."""
+    person = obs.mask > 0.5
+    top = np.nonzero(person)[0].min()
+    cx = int(np.rint(obs.face[:, 0].mean()))
+    hair = image[top + 2:top + 10, cx - 6:cx + 7].reshape(-1, 3)
+    pts = np.rint(obs.face[[50, 280, 4, 101, 330], :2]).astype(int)
+    skin = np.concatenate([image[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3) for x, y in pts])
+    return np.median(hair, 0), np.median(skin, 0)
+
+
+def _back_of_head(s, fit, body, cam):
+    """(V,) bool: surface vertices on the fitted head, above the ears, facing away."""
+    from core.surface.parts import HEAD, point_parts, vertex_parts
+    from core.texture.vertex_colors import vertex_normals
+
+    parts = point_parts(s.vertices, fit.vertices, vertex_parts(body))
+    n = vertex_normals(s.vertices, s.faces)
+    view = -s.vertices / np.linalg.norm(s.vertices, axis=1, keepdims=True)
+    ears_y = fit.landmarks[[7, 8], 1].mean()
+    return (parts == HEAD) & ((n * view).sum(1) < -0.3) & (s.vertices[:, 1] < ears_y)
 
 
 def test_ryota_textured_body(ryota, artifacts):
@@ -62,6 +107,17 @@ def test_ryota_textured_body(ryota, artifacts):
     tb = textured_body(image, obs, fit, body, SurfaceConfig(color=ColorConfig(texture_size=512)))
     assert tb.texture.shape == (512, 512, 3) and tb.uvs is body.uvs
     assert tb.texture.std() > 20                       # not a flat fill
+    # The UV texture follows the same rules: the back of the head is hair-coloured.
+    hair, skin = _image_hair_and_skin(image, obs)
+    head = _back_of_head(tb, fit, body, cam)
+    back = tb.vertex_colors[head].astype(float).mean(0)
+    assert np.linalg.norm(back - hair) < np.linalg.norm(back - skin)
+    from core.texture.sampling import sample_bilinear
+
+    uv = body.uvs[body.face_uvs[np.isin(body.faces, np.nonzero(head)[0]).all(1)].ravel()]
+    texels = sample_bilinear(tb.texture, np.c_[uv[:, 0] * 512 - 0.5, (1 - uv[:, 1]) * 512 - 0.5])
+    tex_back = texels.mean(0)
+    assert np.linalg.norm(tex_back - hair) < np.linalg.norm(tex_back - skin)
     from PIL import Image
 
     Image.fromarray(tb.texture).save(artifacts / "surface_ryota_body_texture.png")

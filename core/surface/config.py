@@ -13,7 +13,7 @@ class DepthConfig:
     #: follows from the person's size, not the photo's (a 24-megapixel photo costs what a
     #: 1-megapixel one does). Larger is finer and slower (cost ~ cells^3). Never finer than
     #: one cell per (working) pixel.
-    cells: int = 224
+    cells: int = 192
     #: Side in pixels of the coarse grid the smooth extension is solved on (longest side of the
     #: person box); the result is upsampled bilinearly.
     solve_size: int = 160
@@ -77,6 +77,9 @@ class SmoothConfig:
     #: Taubin lambda (shrink) and mu (inflate) factors.
     lamb: float = 0.5
     mu: float = -0.53
+    #: How much vertices over skin (face, hands: core/surface/labels.py) are smoothed, as a
+    #: fraction of the others: the body's detail is kept where skin shows.
+    skin_weight: float = 0.2
     #: Keep only the largest connected component.
     largest_component: bool = True
 

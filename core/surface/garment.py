@@ -388,9 +388,9 @@ def garment_body(body_vertices: np.ndarray, body_faces: np.ndarray, vertex_parts
         near_neck = (parts == TORSO) & (np.abs(q[:, 1] - q_sh[1]) < 0.06)
         back = float(q[near_neck, 2].min()) if near_neck.any() else float(q_sh[2] - 0.08)
         # A hood lying on the upper back below the neck: as wide as the garment beside the
-        # neck, 28 cm tall, standing 6 cm off the back.
-        centre = np.array([q_sh[0], q_sh[1] - 0.07, back - 0.01])
-        semi = np.array([0.5 * cues.hood_width, 0.14, 0.07])
+        # neck, 34 cm tall, standing about 4.5 cm off the back.
+        centre = np.array([q_sh[0], q_sh[1] - 0.1, back - 0.03])
+        semi = np.array([0.5 * cues.hood_width, 0.17, 0.075])
         solid |= _ellipsoid(grid, centre, semi)
     # Fabric-scale closing in the clothed zone, then the vertical drape.
     clothed_zone = zone > 0.5

@@ -136,6 +136,8 @@ def _face(observation: Observation, scale: float) -> _Face | None:
         return _Face(oval.astype(np.float32), f[list(SKIN_POINTS)],
                      float(np.linalg.norm(f[FOREHEAD_TOP] - f[CHIN])), float(f[CHIN, 1]),
                      float(f[list(BROW_POINTS), 1].mean()), float(f[FOREHEAD_TOP, 1]), True)
+    if getattr(observation, "face_checked", False):
+        return None             # the head was looked at and showed no face: a back view
     kp = np.asarray(observation.keypoints2d, np.float64)
     if kp.shape[0] < 11:
         return None

@@ -69,16 +69,19 @@ def neighbour_mean_matrix(faces: np.ndarray, n: int) -> sp.csr_matrix:
 
 
 def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 8,
-                  lamb: float = 0.5, mu: float = -0.53) -> np.ndarray:
+                  lamb: float = 0.5, mu: float = -0.53,
+                  weights: np.ndarray | None = None) -> np.ndarray:
     """Taubin (lambda|mu) smoothing: removes marching-cube steps without shrinking the mesh.
 
-    vertices: (V, 3) float, any frame/unit. faces: (F, 3) int. returns (V, 3) float64.
+    vertices: (V, 3) float, any frame/unit. faces: (F, 3) int. weights: (V,) float in [0, 1],
+    how much each vertex is smoothed (None: all fully). returns (V, 3) float64.
     """
     v = np.asarray(vertices, np.float64)
     if iterations <= 0 or len(faces) == 0:
         return v.copy()
     w = neighbour_mean_matrix(faces, len(v))
+    k = 1.0 if weights is None else np.asarray(weights, np.float64)[:, None]
     for _ in range(int(iterations)):
-        v = v + lamb * (w @ v - v)
-        v = v + mu * (w @ v - v)
+        v = v + (k * lamb) * (w @ v - v)
+        v = v + (k * mu) * (w @ v - v)
     return v

@@ -18,6 +18,7 @@ from .config import SurfaceConfig
 from .depth import depth_surface, person_depth_maps
 from .folds import add_folds
 from .garment import GarmentBody
+from .labels import SKIN
 from .implicit import implicit_surface
 from .mesh import SurfaceMesh
 from .mesh_ops import largest_component, taubin_smooth
@@ -48,14 +49,15 @@ def _camera_for(fit: FrameFit, mask: np.ndarray) -> Camera:
 
 def surface_geometry(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np.ndarray,
                      camera: Camera, config: SurfaceConfig, *, plan: SurfacePlan | None = None,
-                     prior: GarmentBody | None = None, garment: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, dict]:
+                     prior: GarmentBody | None = None, garment: np.ndarray | None = None,
+                     skin: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Closed clothed-surface geometry, before folds and colours.
 
     mask: (H, W) float person mask. body_vertices: (V, 3) camera frame metres; body_faces (F, 3).
     plan: the grid budget (budget.plan_surface; None: the config's as it is). prior: the
     clothed-body prior to build around (None: the naked body). garment: (H, W) bool, pixels
-    the labels call a garment (None: unknown).
+    the labels call a garment (None: unknown). skin: (H, W) bool, pixels the labels call skin
+    (smoothed less, ``SmoothConfig.skin_weight``; None: everywhere the same).
     returns: vertices (N, 3) float32 camera frame metres, faces (M, 3) int64 outward, and
     seconds per step.
     """
@@ -78,9 +80,25 @@ def surface_geometry(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np
     t0 = time.perf_counter()
     if config.smooth.largest_component:
         v, f = largest_component(v, f)
-    v = taubin_smooth(v, f, config.smooth.iterations, config.smooth.lamb, config.smooth.mu)
+    weights = None
+    if skin is not None and config.smooth.skin_weight < 1.0:
+        # Where the image shows skin (face, hands) the body's detail is kept: smoothed less.
+        on_skin = _pixel_values(skin, camera.project(v)) > 0.5
+        weights = np.where(on_skin, config.smooth.skin_weight, 1.0)
+    v = taubin_smooth(v, f, config.smooth.iterations, config.smooth.lamb, config.smooth.mu,
+                      weights)
     t["smooth"] = time.perf_counter() - t0
     return v.astype(np.float32), f, t
+
+
+def _pixel_values(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """(N,) values of a (H, W) array at the nearest pixels of uv (N, 2) (0 outside)."""
+    h, w = image.shape
+    x, y = np.rint(uv[:, 0]).astype(np.int64), np.rint(uv[:, 1]).astype(np.int64)
+    ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    out = np.zeros(len(uv), np.float32)
+    out[ok] = image[y[ok], x[ok]]
+    return out
 
 
 def _person(frame_image: np.ndarray | None, observation: Observation, fit: FrameFit,
@@ -122,7 +140,8 @@ def reconstruct_surface(frame_image: np.ndarray, observation: Observation, fit: 
     person, plan, timings = _person(frame_image, observation, fit, body, config)
     view = person.view
     v, f, t = surface_geometry(view.mask, fit.vertices, body.faces, view.camera, config,
-                               plan=plan, prior=person.prior, garment=person.garment_mask())
+                               plan=plan, prior=person.prior, garment=person.garment_mask(),
+                               skin=person.view_labels() == SKIN)
     timings.update(t)
     notes = list(plan.notes) + list(person.labels.notes)
     if config.folds.enabled:

@@ -136,3 +136,57 @@ def clothed_person(body_vertices: np.ndarray, body_faces: np.ndarray, landmarks:
     worn = garment > 0.004 - d - 0.002              # the garment's term reaches the surface
     region = np.where(worn, HAIR if kind == "hair" else CLOTH, SKIN).astype(np.int8)
     return v, f, region
+
+
+#: Colours of the synthetic people: skin, hair, and each case's garment (two for stripes).
+SKIN_RGB, HAIR_RGB = (214, 160, 130), (55, 38, 28)
+GARMENT_RGB = {"shirt": ((200, 90, 60), (70, 110, 190)), "skirt": ((150, 40, 70),) * 2,
+               "hair": ((55, 38, 28),) * 2, "backpack": ((60, 100, 60),) * 2,
+               "folds": ((90, 130, 200),) * 2}
+#: Direction towards the key light of ``photographed``, camera frame (upper left, in front).
+LIGHT = np.array([-0.35, -0.55, -0.75])
+
+
+def person_colors(vertices: np.ndarray, region: np.ndarray, kind: str) -> np.ndarray:
+    """(V, 3) uint8 colours of a synthetic person: skin, hair, and the garment's colour (the
+    shirt in 8 cm stripes, a print). vertices: (V, 3) camera frame metres; region: (V,) int8
+    SKIN, HAIR or CLOTH (clothed_person(..., regions=True))."""
+    a, b = GARMENT_RGB.get(kind, ((200, 90, 60), (70, 110, 190)))
+    stripe = (np.floor(np.asarray(vertices)[:, 1] / 0.08) % 2)[:, None] == 0
+    cloth = np.where(stripe, [a], [b])
+    out = np.where((region == CLOTH)[:, None], cloth, [SKIN_RGB])
+    out = np.where((region == HAIR)[:, None], [HAIR_RGB], out)
+    return out.astype(np.uint8)
+
+
+def photographed(vertices: np.ndarray, faces: np.ndarray, region: np.ndarray, kind: str,
+                 landmarks: np.ndarray, camera):
+    """A picture of a synthetic person and what a detector would have seen of it.
+
+    vertices, faces, region: the clothed person (clothed_person(..., regions=True)), camera
+    frame metres. landmarks: (33, 3) BlazePose points on the body, camera frame. camera: a
+    core.types.Camera. Lit by a key light from the upper left front (LIGHT) plus ambient, black
+    background. The keypoints are the landmarks projected, confidence 1 where the person does
+    not hide them and 0.2 where it does; the 3D landmarks are the true ones, hip-centred.
+    returns: (image (H, W, 3) uint8 RGB, core.types.Observation with the exact mask).
+    """
+    from core.render.raster import rasterize, render_mask
+    from core.types import Observation
+
+    from .preview import render_colored
+
+    img = render_colored(vertices, faces, person_colors(vertices, region, kind), camera,
+                         background=(0, 0, 0), ambient=0.35, light=LIGHT)
+    mask = render_mask(vertices, faces, camera).astype(np.float32)
+    lm = np.asarray(landmarks, np.float64)
+    uv = camera.project(lm)
+    depth = rasterize(vertices, faces, camera).depth
+    x = np.clip(np.rint(uv[:, 0]).astype(int), 0, camera.width - 1)
+    y = np.clip(np.rint(uv[:, 1]).astype(int), 0, camera.height - 1)
+    seen = lm[:, 2] <= depth[y, x] + 0.03
+    kp = np.concatenate([uv, np.where(seen, 1.0, 0.2)[:, None]], 1).astype(np.float32)
+    hip = 0.5 * (lm[23] + lm[24])
+    ys, xs = np.nonzero(mask)
+    obs = Observation(0, camera.width, camera.height, True, kp, (lm - hip).astype(np.float32),
+                      mask, np.array([xs.min(), ys.min(), xs.max(), ys.max()], np.float32))
+    return img, obs

@@ -26,9 +26,9 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     f = np.asarray(faces, np.int64)
     t = v[f]
     fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, f[:, k], fn)
+    idx = f.ravel()
+    n = np.stack([np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(v))
+                  for c in range(3)], 1)
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-20)
 
 

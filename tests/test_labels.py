@@ -1,0 +1,85 @@
+"""Skin, hair and garments apart (core/surface/labels.py): on the PIFu photo (a grey hoodie, black
+jeans, black hair) and on a generated back view."""
+import numpy as np
+import pytest
+import torch
+
+from core.body import load_body_model
+from core.fitting import FitConfig, Iterations, fit_observation
+from core.media import open_source, read_image
+from core.perception import PoseDetector
+from core.surface.labels import FACE_OVAL, GARMENT, HAIR, SKIN, label_person
+from core.surface.parts import HEAD, part_map, vertex_parts
+
+
+def test_face_oval_is_mediapipes_loop():
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
+
+    nxt = dict(FACEMESH_FACE_OVAL)
+    loop = [FACE_OVAL[0]]
+    while len(loop) < len(nxt):
+        loop.append(nxt[loop[-1]])
+    assert tuple(loop) == FACE_OVAL and nxt[loop[-1]] == loop[0]
+
+
+@pytest.fixture(scope="module")
+def ryota_labels(ryota_png, ryota_mask_png):
+    torch.set_num_threads(2)
+    body = load_body_model("anny")
+    with open_source(ryota_png) as src:
+        frame, cam = src.read(0), src.camera
+    with PoseDetector("image") as det:
+        obs = det.detect(frame)
+    assert obs.person and obs.face is not None
+    obs.mask = (read_image(ryota_mask_png)[0].mean(-1) > 127).astype(np.float32)
+    fit = fit_observation(obs, cam, body, FitConfig(iterations=Iterations(rigid=30, body=15)))
+    parts = part_map(fit.vertices, body.faces, vertex_parts(body), cam)
+    return frame.image, obs, parts, label_person(frame.image, obs.mask, obs, parts)
+
+
+def test_ryota_skin_hair_and_two_garments(ryota_labels, artifacts):
+    image, obs, parts, lab = ryota_labels
+    L = lab.labels
+    assert L.shape == obs.mask.shape and lab.face_seeded
+    face = obs.face[:, :2]
+    # Cheeks and nose are skin, the top of the head is hair.
+    for i in (50, 280, 4):
+        x, y = np.rint(face[i]).astype(int)
+        assert L[y, x] == SKIN
+    top = np.nonzero(obs.mask > 0.5)[0].min()
+    cx = int(np.rint(face[:, 0].mean()))
+    assert (L[top + 2:top + 12, cx - 5:cx + 5] == HAIR).mean() > 0.8
+    # Hands are skin (around BlazePose's index-finger points).
+    for w in (19, 20):
+        x, y = np.rint(obs.keypoints2d[w, :2]).astype(int)
+        patch = L[y - 4:y + 5, x - 4:x + 5]
+        assert (patch == SKIN).mean() > 0.3
+    # The hoodie (chest) and the jeans (shins) are two garment regions of their own colours.
+    ys = np.nonzero(obs.mask > 0.5)[0]
+    h = ys.max() - top
+    chest = L[int(top + 0.3 * h), cx - 10:cx + 10]
+    shin = L[int(top + 0.8 * h)][obs.mask[int(top + 0.8 * h)] > 0.5]
+    hoodie = np.bincount(chest).argmax()
+    jeans = np.bincount(shin).argmax()
+    assert hoodie >= GARMENT and jeans >= GARMENT and hoodie != jeans
+    assert lab.colors[hoodie].mean() > 120 > 60 > lab.colors[jeans].mean()
+    assert lab.colors[HAIR].mean() < 80 and lab.colors[SKIN][0] > lab.colors[SKIN][2] + 20
+    # The head part of the fitted body is mostly skin and hair, never garment.
+    head = parts == HEAD
+    assert np.isin(L[head], (SKIN, HAIR)).mean() > 0.9
+    from PIL import Image
+
+    pal = np.array([[0, 0, 0], [255, 170, 120], [120, 60, 20], [60, 140, 255], [60, 220, 90],
+                    [230, 60, 200], [240, 230, 40]], np.uint8)
+    shown = (0.35 * image + 0.65 * pal[np.minimum(L, len(pal) - 1)]).astype(np.uint8)
+    Image.fromarray(np.concatenate([image, shown], 1)).save(artifacts / "labels_ryota.png")
+
+
+def test_a_back_view_seeds_no_skin_from_the_keypoints(ryota_labels):
+    image, obs, parts, _ = ryota_labels
+    from dataclasses import replace
+
+    back = replace(obs, face=None, face_checked=True)      # the head seen, no face: a back view
+    lab = label_person(image, obs.mask, back, parts)
+    assert not lab.has(SKIN) and not lab.has(HAIR) and lab.notes
+    assert (lab.labels[obs.mask > 0.5] >= GARMENT).all()
