@@ -376,8 +376,9 @@ def track_job(media_path: Path, start: int, settings: FitSettings, known: set[in
 
 
 # ---- clothed surface (core.surface) ---------------------------------------------------------
-#: Surface detail presets: depth mode pixels per grid cell, implicit mode cells on the long side.
-SURFACE_DETAIL = {"low": (4.0, 96), "medium": (2.0, 160), "high": (1.25, 224)}
+#: Surface detail presets: cells along the person's longest side (depth mode) and along the
+#: volume's (implicit mode), whatever the photo's size.
+SURFACE_DETAIL = {"low": (112, 96), "medium": (192, 160), "high": (288, 224)}
 
 
 @dataclass
@@ -392,7 +393,7 @@ class SurfaceSettings:
         from core.surface import SurfaceConfig
 
         cfg = SurfaceConfig(mode=self.mode)
-        cfg.depth.step, cfg.implicit.resolution = SURFACE_DETAIL.get(self.detail,
+        cfg.depth.cells, cfg.implicit.resolution = SURFACE_DETAIL.get(self.detail,
                                                                      SURFACE_DETAIL["medium"])
         return cfg
 

@@ -39,8 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-quality", default="balanced", choices=("fast", "balanced", "best"),
                         help="body fit preset (default balanced)")
     parser.add_argument("--resolution", type=int, default=0,
-                        help="implicit: volume cells along its longest side (default 160); "
-                             "depth: pixels per cell x 100 (e.g. 150 = 1.5 px; default 200)")
+                        help="grid cells along the person's longest side (the detail budget, "
+                             "whatever the photo's size): implicit default 160, depth 192")
+    parser.add_argument("--no-garment", action="store_true",
+                        help="build around the naked body (no garment layer)")
+    parser.add_argument("--no-folds", action="store_true", help="no folds from shading")
     parser.add_argument("--no-body-texture", action="store_true",
                         help="skip the textured body mesh")
     add_formats_argument(parser, "reconstruct")
@@ -64,7 +67,9 @@ def _config(args: argparse.Namespace):
         if args.mode == "implicit":
             cfg.implicit.resolution = args.resolution
         else:
-            cfg.depth.step = args.resolution / 100.0
+            cfg.depth.cells = args.resolution
+    cfg.garment.enabled = not args.no_garment
+    cfg.folds.enabled = not args.no_folds
     return cfg
 
 
