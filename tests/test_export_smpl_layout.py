@@ -114,6 +114,34 @@ def test_pare_output_is_the_dict_pare_writes(model_dir, tmp_path):
     assert (np.abs(u_true - cx[:, None]) <= h[:, None] / 2 + 1).all()
 
 
+def test_smpl_motion_glb_and_the_gui_export_of_the_layout(model_dir, tmp_path):
+    """An SMPL body rigs like Anny (24 joints, humanoid names; the file skins exactly like the
+    rig, and within 2 cm of the model: SMPL's pose blend shapes, which linear blend skinning
+    cannot hold, are the difference), and the GUI's export writes both layouts."""
+    from core.export import gltf, rig
+    from core.export.formats import export_file
+    from export_runs import validate
+
+    body = load_body_model("smpl", str(model_dir), "cpu")
+    fits = _fits(body)
+    written = export_file(tmp_path / "clip.npz", "smpl", "body", body, fits=fits, fps=24.0)
+    assert [p.name for p in written] == ["clip.npz", "clip_pare.pkl"]
+    motion = rig.motion_from_fits(body, fits, 24.0)
+    path = gltf.write_motion_glb(tmp_path / "smpl.glb", body, motion)
+    validate(path)
+    g = gltf.read_glb(path)
+    assert len(g.joint_names) == 24 and {"Hips", "LeftUpperArm", "RightFoot"} <= set(g.joint_names)
+    skeleton, skin = rig.build_rig(body, motion)
+    world, pos = rig.forward_kinematics(skeleton, motion.rotations, motion.translations)
+    reference = rig.skin_vertices(skeleton, skin, world, pos) * np.array([1, -1, -1])
+    for k, f in enumerate(fits):
+        held = f if f.params is not None else fits[k - 1]
+        posed = g.pose(g.times[k])
+        assert np.abs(posed - reference[k]).max() < 1e-4
+        err = np.linalg.norm(posed - held.vertices * np.array([1, -1, -1]), axis=1)
+        assert err.max() < 0.02, f"frame {k}: {err.max() * 100:.2f} cm"
+
+
 def test_formats_parse_defaults_and_sentences():
     assert formats.default_formats("fit", "image") == ("obj",)
     assert formats.default_formats("track", "video") == ("glb", "bvh")
