@@ -104,6 +104,9 @@ class MainWindow(QMainWindow):
         from gui.widgets.occlusion_layer import OcclusionLayer  # Body > Occlusion sensitivity…
 
         self.occlusion = OcclusionLayer(self)
+        from gui.widgets.label_layer import LabelLayer  # View > Skin / hair / garment labels
+
+        self.labels_layer = LabelLayer(self)
 
     # ---- construction -------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:

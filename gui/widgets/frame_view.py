@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QGraphicsPathItem, QGraphicsPixmapItem, QGraphics
 from core.types import BLAZEPOSE_EDGES
 
 #: Layer names, bottom to top.
-LAYERS = ("image", "mask", "body", "occlusion", "skeleton")
+LAYERS = ("image", "mask", "body", "labels", "occlusion", "skeleton")
 MASK_RGB = (255, 200, 40)
 SKELETON_CONFIDENCE = 0.3
 
