@@ -60,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--holdout", type=float, default=0.2, help="share of subjects held out")
     ap.add_argument("--tolerance", type=float, default=0.02, help="nats per dimension")
     ap.add_argument("--iterations", type=int, default=150)
+    ap.add_argument("--ridge", type=float, nargs="+", default=[1e-3, 1e-2],
+                    help="covariance ridges to try (rad^2): larger generalises to other people")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="two small mixtures, few iterations")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     args = ap.parse_args(argv)
     if args.quick:
-        args.components, args.iterations = [2, 4], 20
+        args.components, args.iterations, args.ridge = [2, 4], 20, [1e-2]
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
@@ -91,19 +93,24 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {}
     models = {}
-    for k in [1] + list(args.components):
-        mix = GaussianMixture(MixtureConfig(components=k, dim=x_train.shape[1])).double()
-        hist = mix.fit(x_train, iterations=args.iterations if k > 1 else 1, seed=args.seed)
-        with torch.no_grad():
-            tr = float(-mix.log_prob(x_train).mean()) / x_train.shape[1]
-            te = float(-mix.log_prob(x_test).mean()) / x_train.shape[1] if len(x_test) else tr
-        results[k] = {"train_nll": round(tr, 4), "heldout_nll": round(te, 4),
-                      "em_iterations": len(hist)}
-        models[k] = mix
-        print(f"  {k:3d} components: train NLL {tr:.3f}, held-out {te:.3f} nats/dim "
-              f"({len(hist)} EM steps, {time.time() - t0:.0f} s)", flush=True)
-    best = min(results[k]["heldout_nll"] for k in args.components)
-    chosen = min(k for k in args.components if results[k]["heldout_nll"] <= best + args.tolerance)
+    for ridge in args.ridge:
+        for k in [1] + list(args.components):
+            cfg = MixtureConfig(components=k, dim=x_train.shape[1], ridge=ridge)
+            mix = GaussianMixture(cfg).double()
+            hist = mix.fit(x_train, iterations=args.iterations if k > 1 else 1, seed=args.seed)
+            with torch.no_grad():
+                tr = float(-mix.log_prob(x_train).mean()) / x_train.shape[1]
+                te = float(-mix.log_prob(x_test).mean()) / x_train.shape[1] if len(x_test) else tr
+            key = f"{k} components, ridge {ridge:g}"
+            results[key] = {"components": k, "ridge": ridge, "train_nll": round(tr, 4),
+                            "heldout_nll": round(te, 4), "em_iterations": len(hist)}
+            models[key] = mix
+            print(f"  {key}: train NLL {tr:.3f}, held-out {te:.3f} nats/dim "
+                  f"({len(hist)} EM steps, {time.time() - t0:.0f} s)", flush=True)
+    best = min(r["heldout_nll"] for r in results.values())
+    # the smallest mixture (then the largest ridge) whose held-out likelihood is near the best
+    near = [k for k, r in results.items() if r["heldout_nll"] <= best + args.tolerance]
+    chosen = min(near, key=lambda k: (results[k]["components"], -results[k]["ridge"]))
     mix = models[chosen].float()
     with torch.no_grad():
         nll = -mix.log_prob(x_train.float()) / x_train.shape[1]

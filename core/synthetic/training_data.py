@@ -46,9 +46,14 @@ class MocapClip:
 
 
 def subject_of(source: str) -> str:
-    """CMU subject of a clip path (e.g. '.../16_11.bvh' -> '16'), else the clip itself."""
+    """Who performed a clip, for held-out splits: the CMU subject of a clip named by its take
+    (e.g. '.../16_11.bvh' -> '16', '.../001/001_08.bvh' -> '1'), else the clip's folder (acLSTM's
+    salsa, martial and indian clips come from a few performers each)."""
     m = re.search(r"(?:^|[/_\\-])(\d{1,3})_\d{1,3}", source)
-    return m.group(1) if m else source
+    if m:
+        return str(int(m.group(1)))
+    parent = Path(source).parent.name
+    return parent or source
 
 
 def load_mocap(folder: str | Path = MOCAP_DIR, max_error_mm: float = 40.0,

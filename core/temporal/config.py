@@ -169,6 +169,30 @@ class ShapeConfig:
 
 
 @dataclass
+class GroundConfig:
+    """The floor of a video (core.temporal.ground): found from the fitted frames (trunks point
+    up, feet in stance lie on it), then every later frame's feet stand on it and its trunk
+    rises from it."""
+
+    enabled: bool = True
+    contact: float = 0.5
+    """Weight of the lowest foot point's height over the floor (in 5 cm, squared; through the
+    floor four times as much)."""
+    upright: float = 2.0
+    """Weight of the trunk's angle to the floor's normal beyond ``free_lean_deg``, rad^2."""
+    free_lean_deg: float = 20.0
+    """Lean that costs nothing."""
+    min_frames: int = 12
+    """Fitted frames needed before the floor is trusted."""
+    max_tilt_deg: float = 20.0
+    """The feet may tilt the floor's normal from the trunks' up direction by at most this."""
+    still_m: float = 0.01
+    """A lowest foot point moving less than this between frames is in stance."""
+    history: int = 240
+    """Recent fitted frames the floor is estimated from (memory stays bounded)."""
+
+
+@dataclass
 class OrientationConfig:
     """How the window's orientations are chosen (core.temporal.orientation).
 
@@ -200,6 +224,7 @@ class SequenceConfig:
     one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
     shape: ShapeConfig = field(default_factory=ShapeConfig)
     orientation: OrientationConfig = field(default_factory=OrientationConfig)
+    ground: GroundConfig = field(default_factory=GroundConfig)
     use_regressor: bool = True
     """Start each window from the temporal regressor's guess (assets/temporal); False starts
     from the previous frame's body (or the rest pose)."""

@@ -42,6 +42,7 @@ from .config import SequenceConfig
 from .flips import fix_swap
 from .landmark_rig import LandmarkRig
 from .one_euro import OneEuroFilter
+from .ground import estimate_ground
 from .orientation import candidate_energies, heading_candidates, viterbi
 from .silhouette import PersonMask, crop_mask, silhouette_term
 from .window_fit import (WindowParams, fit_window, smooth_translation, solve_translation,
@@ -103,6 +104,9 @@ class SequenceFitter:
         self._prev_rot: np.ndarray | None = None
         self._filter = OneEuroFilter(self.config.one_euro, self.fps)
         self._facing: dict[int, float] = {}       # frame index -> label-free facing evidence
+        self._ground_history = np.zeros((0, 33, 3), np.float32)   # fitted landmarks, recent
+        self.ground = None
+        """The floor (core.temporal.ground.Ground) once the fitted frames show it, else None."""
         self._facing_radius = int(round(self.config.flips.facing_seconds * self.fps))
         self._facing_past: list[float] = []       # evidence of the last frames already emitted
         self.swaps = 0
@@ -417,12 +421,15 @@ class SequenceFitter:
             sil = [silhouette_term(m, o, self.config.silhouette, self.body.device)
                    if s == "ok" else None for m, (o, s) in zip(masks, frames)]
         if self.regressor is not None:
-            fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
-                                self.config, silhouettes=sil)
+            kw = {}
         else:   # jittery analytic guesses: per-frame unknowns, more and larger steps
-            fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
-                                self.config, iterations=w.iterations_analytic, lr=w.lr_analytic,
-                                basis=1.0, silhouettes=sil)
+            kw = dict(iterations=w.iterations_analytic, lr=w.lr_analytic, basis=1.0)
+        fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
+                            self.config, silhouettes=sil, ground=self.ground, **kw)
+        if self._update_ground(fitted, ok[:n]) and self._context is None:
+            # the floor was first found on this very window: fit it once more standing on it
+            fitted = fit_window(self.rig, self.body, self.camera, ev, fitted, None, self.config,
+                                silhouettes=sil, ground=self.ground, **kw)
         params = self._to_params(fitted)
         # gaps: interpolate between the fitted frames around them
         before = self._last_params
@@ -447,6 +454,21 @@ class SequenceFitter:
         self._last_params = params[-1]
         self._prev_rot = _rotmat(params[-1].global_orient)
         return fits
+
+    def _update_ground(self, fitted: WindowParams, usable: list[bool]) -> bool:
+        """Add the window's fitted frames to the floor's evidence and re-estimate it; True when
+        the floor was found for the first time."""
+        gc = self.config.ground
+        if not gc.enabled:
+            return False
+        with torch.no_grad():
+            lm, _ = self.rig(fitted.global_orient, fitted.body_pose, fitted.transl)
+        keep = lm.cpu().numpy()[np.asarray(usable, bool)]
+        self._ground_history = np.concatenate([self._ground_history, keep])[-gc.history:]
+        first = self.ground is None
+        self.ground = estimate_ground(self._ground_history, gc.min_frames, gc.max_tilt_deg,
+                                      gc.still_m) or self.ground
+        return first and self.ground is not None
 
     def _to_params(self, w: WindowParams) -> list[BodyParams]:
         go, bp, tr = (x.cpu().numpy() for x in (w.global_orient, w.body_pose, w.transl))

@@ -28,6 +28,7 @@ from core.priors.pose_prior import pose_prior_for
 from core.fitting.losses import REFERENCE_PERSON_PX
 
 from .config import EvidenceConfig, SequenceConfig
+from .ground import ground_loss
 from .flips import person_height_px
 
 #: BlazePose hips (their midpoint is the origin of the 3D landmarks).
@@ -235,7 +236,8 @@ def smooth_translation(transl: torch.Tensor, weights: torch.Tensor, fraction: fl
 def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: WindowParams,
                context: WindowParams | None, config: SequenceConfig,
                iterations: int | None = None, lr: float | None = None,
-               basis: float | None = None, silhouettes: list | None = None) -> WindowParams:
+               basis: float | None = None, silhouettes: list | None = None,
+               ground=None) -> WindowParams:
     """Optimise the B frames of ``init`` against ``ev`` with the ``context`` frames (C, fixed,
     immediately before the window) joining the temporal terms. Returns the fitted WindowParams.
 
@@ -247,7 +249,9 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
     rig: a LandmarkRig (frozen shape; with vertex_ids for the silhouette term). iterations, lr,
     basis: overrides of config.window's. silhouettes: per frame of the window a
     core.fitting SilhouetteTerm or None (core.temporal.silhouette); they join the last
-    ``config.silhouette.steps`` steps with weight ``config.silhouette.weight``.
+    ``config.silhouette.steps`` steps with weight ``config.silhouette.weight``. ground: the
+    floor (core.temporal.ground.Ground) the usable frames' feet stand on and their trunks rise
+    from (config.ground), or None.
     """
     w = config.window
     n_iter = w.iterations if iterations is None else iterations
@@ -288,6 +292,11 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
         if it % 5 == 0:
             align = align_rotations(lm, ev)
         loss = evidence_loss(lm, ev, camera, e, align).sum()
+        if ground is not None:
+            g = config.ground
+            on = (ev.w2d.sum(-1) > 0).to(lm.dtype)
+            loss = loss + (on * ground_loss(lm, ground, g.contact, g.upright,
+                                            g.free_lean_deg)).sum()
         if with_sil:
             verts = out[2]
             loss = loss + sc.weight * sum(t.loss(verts[i:i + 1])[0] for i, t in sil)
