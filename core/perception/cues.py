@@ -50,8 +50,8 @@ class CueConfig:
 
     face: bool = True
     hands: bool = True
-    face_every: int = 2
-    hands_every: int = 3
+    face_every: int = 4
+    hands_every: int = 6
     face_crop_px: int = 192
     hand_crop_px: int = 192
     face_crop_scale: float = 2.2
