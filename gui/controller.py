@@ -29,6 +29,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, QTimer, Si
 from core.errors import MediaError, StudioError
 from core.media import DisplayConfig, DisplayFrames
 from core.session import Session, SessionError, load_session, save_session, session_path_for
+from core.threads import lower_thread_priority
 from core.types import Frame, FrameFit, Observation, Progress
 from gui import pipeline
 from gui.dialogs.export_dialog import ExportOptions
@@ -116,6 +117,7 @@ class StudioController(QObject):
         self._exact_arrived.connect(self._on_exact)
         self._saved.connect(self._on_saved)
         self._saver: threading.Thread | None = None
+        self._save_again = False
         self._exact_timer = self._timer(EXACT_AFTER_MS, self._fetch_exact)
         self._pending: set[int] = set()
         self._results_timer = self._timer(RESULTS_EVERY_MS, self._flush_results)
@@ -532,10 +534,14 @@ class StudioController(QObject):
              background: bool = False) -> Path | None:
         """Save the session (atomically) when it changed; returns the path or None.
 
-        background: write a snapshot of the session on a thread and return at once (the path it
-        goes to); ``wait_saved()`` returns when the file is complete. Errors are reported either
-        way, and a failed background save leaves the session marked as changed.
+        background: write a snapshot of the session on a thread of low priority and return at
+        once (the path it goes to; while an earlier one is still writing, another snapshot
+        follows it); ``wait_saved()`` returns when the file is complete. Errors are reported
+        either way, and a failed background save leaves the session marked as changed.
         """
+        if background and self._saver is not None and self._saver.is_alive():
+            self._save_again = True
+            return self.session.path if self.session is not None else None
         self.wait_saved()
         if self.session is None or (not force and not (self.session.dirty and self.autosave)
                                     and path is None):
@@ -568,6 +574,7 @@ class StudioController(QObject):
 
     def _write(self, session: Session, snapshot: Session, target: Path) -> None:
         """The background save (its own thread): results go back through ``_saved``."""
+        lower_thread_priority(10)  # scrubbing right after a long job stays smooth
         try:
             self._saved.emit(session, save_session(snapshot, target), None)
         except Exception as exc:  # noqa: BLE001 - reported on the GUI thread
@@ -578,17 +585,20 @@ class StudioController(QObject):
         if exc is not None:
             session.dirty = True
             self._report("Cannot save the session", exc)
-            return
-        session.path = written
-        self.message.emit(f"Session saved to {written}", "info")
+        else:
+            session.path = written
+            self.message.emit(f"Session saved to {written}", "info")
+        if self._save_again and session is self.session:
+            self._save_again = False
+            self._saver = None
+            self.save(background=True)
 
     def wait_saved(self, timeout_s: float = 120.0) -> None:
         """Wait for a background save to land (and tell its outcome)."""
-        saver = self._saver
-        if saver is not None and saver is not threading.current_thread():
+        while (saver := self._saver) is not None and saver is not threading.current_thread():
             saver.join(timeout_s)
             self._saver = None
-            QCoreApplication.sendPostedEvents(self, 0)
+            QCoreApplication.sendPostedEvents(self, 0)  # its outcome (and a follow-up save)
 
     def fitted_indices(self) -> list[int]:
         if self.session is None:

@@ -158,7 +158,8 @@ class FrameFetcher:
                 frame = self.cache.get(index) if self.cache is not None else None
                 if frame is None:
                     try:
-                        source = source or open_source(self.path)
+                        if source is None:
+                            source = open_source(self.path)
                         frame = source.read(index)
                     except MediaError:
                         continue
