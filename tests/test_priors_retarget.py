@@ -205,7 +205,7 @@ def test_real_clip_of_each_rig(anny, rig):
     head = clip.point("head")[:, 1]
     feet = (clip.point("ankle_l")[:, 1] + clip.point("ankle_r")[:, 1]) / 2
     assert head[0] < feet[0] - 1.0                        # y down, a standing adult
-    res = retarget_clip(anny, clip, RetargetConfig(steps=50, shape_steps=25))
+    res = retarget_clip(anny, clip, RetargetConfig(steps=40, shape_steps=15))
     assert res.rig == rig and res.accepted, res.reason
     assert float(np.median(res.error_mm)) < REAL_BOUND_MM
     assert np.all(res.transl[:, 1] < -0.6)               # the pelvis well above the ground
