@@ -385,7 +385,7 @@ def world_axes(sk: Skeletal, rig: RigMapping) -> tuple[np.ndarray, bool]:
     return m, mirrored
 
 
-def detect_unit(sk: Skeletal, rig: RigMapping, axes: np.ndarray) -> str:
+def detect_unit(sk: Skeletal, rig: RigMapping, axes: np.ndarray, source: str = "The clip") -> str:
     """The key of UNITS that makes the clip's standing height (feet to head top, 95th
     percentile over frames) a plausible adult height."""
     idx = {n: i for i, n in enumerate(sk.names)}
@@ -399,8 +399,8 @@ def detect_unit(sk: Skeletal, rig: RigMapping, axes: np.ndarray) -> str:
     for unit, scale in UNITS.items():
         if HEIGHT_RANGE[0] <= height * scale <= HEIGHT_RANGE[1]:
             return unit
-    raise StudioError(f"The skeleton in {sk.names[0]}'s clip is {height:.3g} units tall, no "
-                      "known unit makes that a person; is it a human skeleton?")
+    raise StudioError(f"{source} has a skeleton {height:.3g} units tall, which no known unit "
+                      "(m, cm, inch, mm, CMU's) makes a standing person; is it a human?")
 
 
 def _leading_jump(p: np.ndarray) -> int:
@@ -458,7 +458,7 @@ def load_clip(path: str | Path, *, fps: float | None = 30.0, source_fps: float |
     rig = detect_rig(sk.names, str(path))
     fps_in = float(source_fps) if source_fps else 1.0 / sk.frame_time
     axes, mirrored = world_axes(sk, rig)
-    unit = detect_unit(sk, rig, axes)
+    unit = detect_unit(sk, rig, axes, str(path))
     p = np.einsum("ij,tkj->tki", axes * UNITS[unit], sk.positions)
     drop = _leading_jump(p)
     p = p[drop:]
