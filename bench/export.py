@@ -107,8 +107,9 @@ def main() -> int:
         "validator errors / warnings": f"{report['numErrors']} / {report['numWarnings']}",
         "keyframes": len(glb.times), "animation span s": round(glb.duration, 3),
         "span x fps + 1": round(glb.duration * fps + 1, 2),
-        "skin error vs model cm (max / p99.9 / mean)":
-            f"{err.max() * 100:.2f} / {np.percentile(err, 99.9) * 100:.2f} / {err.mean() * 100:.3f}",
+        "skin error vs model cm (max / p99.9 / mean)": " / ".join(
+            f"{x * 100:.{d}f}" for x, d in ((err.max(), 2), (np.percentile(err, 99.9), 2),
+                                             (err.mean(), 3))),
     }
     if track_s is not None:
         figures["track s (default formats)"] = round(track_s, 1)

@@ -22,13 +22,15 @@ over 104 bones (up to 9 per vertex). Keeping the four largest and renormalising 
 1.3 cm on the taiji video (2.8 cm on extreme synthetic poses), around the neck, the clavicles and
 the lower back, where six or seven animated bones meet. Two steps bring it down to 0.3-0.4 cm
 there, about the model's own skinning error (3 mm, from Anny skinning its MakeHuman rest mesh
-while the bind here is its zero pose): bones that no frame rotates (twist bones, toes, unposed fingers) share their animated
-ancestor's transform in every frame, so their weight is merged into that ancestor exactly; then,
-for each vertex, the four influences and their weights are chosen by least squares to reproduce
-the body model's own vertices over the motion's frames (and small perturbations of them, so the
-skin stays good between and around the keyframes). Merged weights are split back onto the
-merged bones wherever a vertex has free slots, so the full rig keeps its weights where it can.
-See ``fit_skin``.
+while the bind here is its zero pose): bones that no frame rotates (twist bones, toes, unposed
+fingers) share their animated ancestor's transform in every frame, so their weight is merged
+into that ancestor exactly; then, for each vertex with more than four animated influences, the
+four influences and their weights are chosen by least squares to reproduce the body model's own
+vertices over the motion's frames (and small perturbations of them, so the skin stays good
+between and around the keyframes). Merged weights are split back onto the merged bones wherever
+a vertex has free slots, so the full rig keeps its weights where it can. See ``fit_skin``.
+SMPL-family bodies skin the same way; their pose blend shapes (pose correctives) are what linear
+blend skinning cannot carry.
 
 Frames: everything here is in the canonical body frame (bind pose) and the camera frame (motion),
 metres; the writers turn both into the file's frame (``frame_matrix``: upright Y up facing +Z as

@@ -111,7 +111,8 @@ class ExportDialog(QDialog):
         body = what == "body"
         motion = fmt in ("bvh", "smpl") or (what == "avatar" and fmt != "obj")
         seq = {"obj": "Every fitted frame (numbered OBJ sequence)",
-               "glb": "Every fitted frame (one animated, rigged GLB)"}.get(fmt, "Every fitted frame")
+               "glb": "Every fitted frame (one animated, rigged GLB)"}.get(fmt,
+                                                                           "Every fitted frame")
         self.scope.setItemText(1, seq)
         self.scope.model().item(1).setEnabled(self._can_sequence or motion)
         if motion:
