@@ -85,6 +85,7 @@ def main(argv=None) -> int:
     views = [float(a) for a in args.views.split(",")]
     methods = ("naked body",) + SurfaceConfig.MODES
     rows = []                                       # (case, yaw, method, metrics, fit s, s/image)
+    cpu = {m: [] for m in SurfaceConfig.MODES}      # CPU seconds of every surface, per mode
     warm = set()
     for case in args.cases.split(","):
         for yaw in views:
@@ -114,9 +115,10 @@ def main(argv=None) -> int:
                 if mode not in warm:                # first run pays one-off caches
                     reconstruct_surface(img, obs, fit, body, cfg)
                     warm.add(mode)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 s = reconstruct_surface(img, obs, fit, body, cfg)
                 sec = time.perf_counter() - t0
+                cpu[mode].append(time.process_time() - c0)
                 rows.append((case, yaw, mode, surface_distances((s.vertices, s.faces), gt), fit_s,
                              sec))
             print("  " + f"{case:9s} yaw {yaw:5.0f}  " + "  ".join(
@@ -125,9 +127,12 @@ def main(argv=None) -> int:
     layers = (f"garment layer {'off' if args.no_garment else 'on'}, "
               f"folds {'off' if args.no_folds else 'on'}")
     print(f"\nClothed surface, synthetic 512x512, body: {setting}, {layers}, {args.threads} "
-          f"threads, views {args.views}, {time.perf_counter() - t_start:.0f} s in all\n")
+          f"threads, views {args.views}, {time.perf_counter() - t_start:.0f} s in all; CPU "
+          "seconds per surface (median / max): " + ", ".join(
+              f"{m} {np.median(c):.2f} / {np.max(c):.2f}" for m, c in cpu.items()) + "\n")
     print("Mean over views:\n")
-    print("| case | method | Chamfer (cm) | P2S (cm) | normal consistency | s/image (surface) | fit s |")
+    print("| case | method | Chamfer (cm) | P2S (cm) | normal consistency | s/image (surface) "
+          "| fit s |")
     print("|---|---|---|---|---|---|---|")
     for case in args.cases.split(","):
         for method in methods:

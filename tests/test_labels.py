@@ -2,12 +2,8 @@
 jeans, black hair) and on a generated back view."""
 import numpy as np
 import pytest
-import torch
+from test_surface_ryota import ryota as ryota  # noqa: F401 - the detected and fitted photo
 
-from core.body import load_body_model
-from core.fitting import FitConfig, Iterations, fit_observation
-from core.media import open_source, read_image
-from core.perception import PoseDetector
 from core.surface.labels import FACE_OVAL, GARMENT, HAIR, SKIN, label_person
 from core.surface.parts import HEAD, part_map, vertex_parts
 
@@ -23,18 +19,11 @@ def test_face_oval_is_mediapipes_loop():
 
 
 @pytest.fixture(scope="module")
-def ryota_labels(ryota_png, ryota_mask_png):
-    torch.set_num_threads(2)
-    body = load_body_model("anny")
-    with open_source(ryota_png) as src:
-        frame, cam = src.read(0), src.camera
-    with PoseDetector("image") as det:
-        obs = det.detect(frame)
-    assert obs.person and obs.face is not None
-    obs.mask = (read_image(ryota_mask_png)[0].mean(-1) > 127).astype(np.float32)
-    fit = fit_observation(obs, cam, body, FitConfig(iterations=Iterations(rigid=30, body=15)))
+def ryota_labels(ryota):
+    body, image, cam, obs, fit = ryota
+    assert obs.face is not None
     parts = part_map(fit.vertices, body.faces, vertex_parts(body), cam)
-    return frame.image, obs, parts, label_person(frame.image, obs.mask, obs, parts)
+    return image, obs, parts, label_person(image, obs.mask, obs, parts)
 
 
 def test_ryota_skin_hair_and_two_garments(ryota_labels, artifacts):

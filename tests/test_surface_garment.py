@@ -42,6 +42,12 @@ def _valley(profile: np.ndarray) -> float:
     return float((profile[a:b + 1] - line).max())
 
 
+def _widest_valley(depth: np.ndarray, rows, cx: int) -> float:
+    """The deepest hollow of the rows' front-depth profiles 30 pixels either side of cx."""
+    return max(_valley(depth[r, cx - 30:cx + 31]) for r in rows
+               if np.isfinite(depth[r, cx - 30:cx + 31]).all())
+
+
 def _front(vertices, faces, cam):
     return rasterize(vertices, faces, cam).depth
 
@@ -62,13 +68,12 @@ def test_cloth_spans_the_cleavage_and_the_navel(dressed, mode):
         cx = int(round(chest[0]))
         # Across the chest below the neck (the bust) and down the belly's midline.
         bust_rows = range(int(chest[1]) + 5, int(navel[1]) - 5)
-        bust = max(_valley(d[r, cx - 30:cx + 31]) for r in bust_rows if np.isfinite(d[r, cx - 30:cx + 31]).all())
+        bust = _widest_valley(d, bust_rows, cx)
         col = d[int(chest[1]):int(navel[1]) + 40, cx]
         results[garment] = (bust, _valley(col[np.isfinite(col)]))
     body_d = _front(fit.vertices, body.faces, cam)
     cx = int(round(chest[0]))
-    body_bust = max(_valley(body_d[r, cx - 30:cx + 31]) for r in range(int(chest[1]) + 5, int(navel[1]) - 5)
-                    if np.isfinite(body_d[r, cx - 30:cx + 31]).all())
+    body_bust = _widest_valley(body_d, range(int(chest[1]) + 5, int(navel[1]) - 5), cx)
     assert body_bust > 0.01                                 # the naked body has a cleavage
     assert results[False][0] > 0.6 * body_bust              # without the garment layer: too
     assert results[True][0] < 0.3 * body_bust               # with it, cloth spans it

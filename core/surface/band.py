@@ -84,8 +84,9 @@ class BandMaps:
 
     def max_band(self, camera: Camera, z: float) -> float:
         """The largest band anywhere (metres at depth z), for sizing volumes."""
-        px = max(float(self.loose.max(initial=0.0)), self.reach_factor * float(self.reach.max(initial=0.0)),
-                 float(self.ext.max(initial=0.0)) * max(self.back_reach, float(self.front_w.max(initial=0.0))))
+        top = lambda a: float(np.max(a, initial=0.0))  # noqa: E731
+        px = max(top(self.loose), self.reach_factor * top(self.reach),
+                 top(self.ext) * max(self.back_reach, top(self.front_w)))
         return self.offset + px * z / camera.fx
 
 

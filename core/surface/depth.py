@@ -1,26 +1,32 @@
-"""Depth mode (2K2K lineage): the fitted body's front and back depth maps, extended smoothly to
-the whole person mask, fused into one closed mesh.
+"""Depth mode (2K2K lineage): the body's front and back depth maps, extended smoothly to the
+whole person mask, fused into one closed mesh on a pixel-aligned grid.
+
+"The body" is the clothed-body prior of the garment layer (core/surface/garment.py) when it is
+on, else the naked fitted body.
 
 How:
-1. A pixel-aligned grid (``DepthConfig.step`` pixels per cell) covers the person mask. The body is
-   rasterized into it: front depth F_b and back depth B_b where the body is seen.
+1. A pixel-aligned grid covers the person mask: ``DepthConfig.cells`` cells along the person
+   box's longer side, whatever the photo's size. The body is rasterized into it: front depth
+   F_b and back depth B_b where the body is seen.
 2. The surface between front and back is described by its mid-depth m = (F + B) / 2 and its
    half-thickness h = (B - F) / 2. Where the body is seen well inside its own outline (and inside
    the mask) both are known from the body: its front minus a clothing offset, its back plus the
    offset, and both pushed out by the silhouette extension (core/surface/extension.py: how far
    the mask runs past the body's outline nearby), fully behind (``back_reach``: the camera does
    not see the back, so hair, a loose shirt or a skirt stand off there as far as they do at the
-   sides) and partly in front (``front_reach``). Elsewhere in the mask
-   (hair, loose clothes, a bag) they are harmonic: m with a free (Neumann) edge, h^2 with h = 0
-   just outside the mask, so front and back meet at the silhouette with a rounded profile
-   (h^2 falling linearly to the edge is h ~ sqrt(distance), like a cylinder's cross-section).
-3. A field f(i, j, z) = min(h - |z - m|, signed distance to the mask outline) in metres,
-   positive inside, sampled in the grid times ``nz`` depth slices of about one cell's metric
-   size, is cut at 0 by marching cubes. The pixel-aligned grid maps to the camera frame by
-   x = (u - cx) z / fx, an orientation-preserving map, so the mesh stays closed and outward.
-   The field is also cut where a point lies farther from the fitted body than the band allows
-   (``DepthMaps.band``): one front/back pair per pixel cannot tell the empty space between an
-   arm and the torso, or between the legs seen from the side, from the person.
+   sides) and in front by ``front_reach`` (``front_reach_garment`` where the labels show a
+   garment). Elsewhere in the mask they are harmonic: m with a free (Neumann) edge, h^2 with
+   h = 0 just outside the mask, so front and back meet at the silhouette with a rounded profile.
+3. A field on the grid times ``nz`` depth slices of about one cell's metric size, positive
+   inside, is cut at 0 by marching cubes. On every ray that meets the band (core/surface/
+   band.py) it is band - distance to the body: the body's offset surface by the cloth's
+   looseness, round where it meets the silhouette. On rays the band cannot reach (hair or a
+   bag far from the body) it is h - |z - m| carved to the band plus ``carve_margin``: one
+   front/back pair per pixel cannot tell the empty space between an arm and the torso, or
+   between the legs seen from the side, from the person. Then min with the signed distance to
+   the mask outline, and a slight low-pass (FIELD_BLUR). The pixel-aligned grid maps to the
+   camera frame by x = (u - cx) z / fx, an orientation-preserving map, so the mesh stays closed
+   and outward.
 """
 from __future__ import annotations
 

@@ -1,20 +1,21 @@
 """Implicit mode (PaMIR lineage): an occupancy field around the fitted body, conditioned on the
 body's signed distance and on the person mask, cut by marching cubes.
 
-A point p of a metric voxel grid around the person is inside when both hold:
+"The body" is the clothed-body prior of the garment layer (core/surface/garment.py) when it is
+on (its distance in clothed zones, the body's own exact distance in bare ones), else the naked
+fitted body. A point p of a metric voxel grid around the person (``ImplicitConfig.resolution``
+cells along its longest side, whatever the photo's size) is inside when both hold:
 - it projects inside the person mask: the mask's signed distance at its pixel, turned into
   metres at p's depth, is positive;
-- it lies within a band around the body: sdf_body(p) < offset + reach_factor * reach(pixel),
-  where reach is how far (metres) that pixel lies outside the body's own silhouette. On the
-  body's silhouette the band is the clothing offset (a thin layer over the body, so the body's
-  front and back bound the depth); where the mask runs past the body (hair, a skirt, a bag)
-  the band widens just enough for the ray to meet it, giving a rounded volume there. Over the
-  body's own silhouette the band also grows by the silhouette extension (core/surface/
-  extension.py: how far the mask runs past the body's outline nearby), by ``back_reach`` times
-  it behind the body's mid-depth and ``front_reach`` times it in front, blended across the
-  body's thickness: the hidden back bulges as much as the sides show.
-The field min(mask term, band - sdf_body), both in metres and positive inside, is continuous,
-so marching cubes places the surface between voxels.
+- it lies within the band of the body (core/surface/band.py): over the body's silhouette the
+  clothing offset plus the wrap-around silhouette extension (fully behind the body's mid-depth,
+  ``front_reach`` or ``front_reach_garment`` in front), outside it the body's offset surface by
+  the looseness of the nearest mask outline, which meets the rays tangentially there (no wall
+  cut by the mask).
+The field min(mask term, band - distance), both in metres and positive inside, is continuous
+(the band's part slightly low-passed, FIELD_BLUR), so marching cubes places the surface between
+voxels. The distance is the voxel distance, replaced by the tangent-plane distance of the
+nearest body vertex near the body and wherever the band's level set may lie.
 """
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def implicit_surface(mask: np.ndarray, body_vertices: np.ndarray, body_faces: np
     sdf_body = signed_distance(voxelize(body_v, main, grid), voxel, exact_inside=False).reshape(-1)
     p = grid.centres().reshape(-1, 3)
     uv = camera.project(p)
-    cells = np.stack([(uv[:, 0] - grid2d.x0) / grid2d.step, (uv[:, 1] - grid2d.y0) / grid2d.step], 1)
+    cells = np.stack([(uv[:, 0] - grid2d.x0) / grid2d.step,
+                      (uv[:, 1] - grid2d.y0) / grid2d.step], 1)
     far = -float(max(camera.width, camera.height))
     mask_term = sample_bilinear(mask_sdf, cells, border=far) * (p[:, 2] / camera.fx)
     # The band only matters inside the mask and where the body is near enough.

@@ -30,7 +30,7 @@ from scipy.ndimage import distance_transform_edt
 from core.types import Observation
 
 from .config import LabelConfig
-from .parts import ARMS, HANDS, HEAD, TORSO
+from .parts import ARMS, HANDS, TORSO
 
 BACKGROUND, SKIN, HAIR, GARMENT = 0, 1, 2, 3
 #: Kind of each label value below GARMENT; GARMENT and above are garment regions.
@@ -155,7 +155,8 @@ def _face(observation: Observation, scale: float) -> _Face | None:
     centre = eyes + down * 0.12 * height
     side = np.array([-down[1], down[0]])
     t = np.linspace(0, 2 * np.pi, 36, endpoint=False)
-    oval = centre + np.outer(np.cos(t), side * 0.5 * width) + np.outer(np.sin(t), down * 0.5 * height)
+    oval = (centre + np.outer(np.cos(t), side * 0.5 * width)
+            + np.outer(np.sin(t), down * 0.5 * height))
     nose = xy[0]
     samples = np.stack([nose, nose + 0.22 * width * side, nose - 0.22 * width * side,
                         0.5 * (nose + mouth)])
@@ -219,7 +220,8 @@ def _hair(lab: np.ndarray, person: np.ndarray, skin: np.ndarray, face: _Face,
     wts = np.array([0.6, 1.0, 1.0], np.float32)
     colour = np.median(lab[seed], 0)
     close = np.linalg.norm((lab - colour) * wts, axis=2) < cfg.hair_distance
-    body_cover = np.zeros((h, w), bool) if parts is None else np.isin(parts, (TORSO,) + ARMS + HANDS)
+    body_cover = (np.zeros((h, w), bool) if parts is None
+                  else np.isin(parts, (TORSO,) + ARMS + HANDS))
     low = shoulder_y if shoulder_y is not None else face.chin_y + 0.6 * fh
     around = near_head & (yy < face.chin_y)
     beside = person & ~skin & ~body_cover & (yy < low + 1.2 * fh) & (np.abs(xx - cx) < 1.6 * fh)
@@ -346,7 +348,8 @@ def label_person(image: np.ndarray, mask: np.ndarray, observation: Observation,
         oval = oval > 0
         skin = _skin(lab, person, face, oval, cfg)
         kp = np.asarray(observation.keypoints2d, np.float64)
-        sh_y = float(kp[[11, 12], 1].mean() * k) if kp.shape[0] > 12 and (kp[[11, 12], 2] > 0.3).all() else None
+        seen = kp.shape[0] > 12 and (kp[[11, 12], 2] > 0.3).all()
+        sh_y = float(kp[[11, 12], 1].mean() * k) if seen else None
         hair = _hair(lab, person, skin, face, oval, parts, sh_y, cfg)
         skin &= ~hair
     else:
