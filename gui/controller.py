@@ -477,6 +477,8 @@ class StudioController(QObject):
             self.session.add_surface(item)
             self.message.emit(f"Clothed surface of frame {item.index}: {item.num_vertices} "
                               f"vertices ({item.mode})", "info")
+            for note in getattr(item, "notes", ()):  # a coarser budget, no face found, ...
+                self.message.emit(note, "info")
             self._changed(item.index)
         elif pipeline.is_avatar_preview(item):
             self.preview = item

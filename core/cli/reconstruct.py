@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
                         print(f"frame {i}: no person found, skipped", file=sys.stderr)
                         continue
                     surf = reconstruct_surface(frame.image, obs, fit, body, config)
+                    for note in surf.notes:           # a coarser budget, no face found, ...
+                        print(f"frame {i}: {note}", file=sys.stderr)
                     tb = None if args.no_body_texture else textured_body(frame.image, obs, fit,
                                                                          body, config)
                     write_surface_files(out, i, surf, tb, formats, orientation=orientation)
