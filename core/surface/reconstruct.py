@@ -146,9 +146,7 @@ def reconstruct_surface(frame_image: np.ndarray, observation: Observation, fit: 
     notes = list(plan.notes) + list(person.labels.notes)
     if config.folds.enabled:
         t0 = time.perf_counter()
-        v, fold_note = add_folds(v, f, person, config.folds, config.mask_threshold)
-        if fold_note:
-            notes.append(fold_note)
+        v, _ = add_folds(v, f, person, config.folds, config.mask_threshold)
         timings["folds"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     back = BackColors(person.labels, view.to_full)
