@@ -166,7 +166,7 @@ def test_fit_photo_writes_body_glb_and_obj_on_request(tmp_path_factory):
 def test_reconstruct_photo_writes_surface_and_textured_body_glbs(tmp_path_factory):
     rc, out = cli_run(tmp_path_factory, "reconstruct_photo_glb",
                       ["reconstruct", str(PHOTO), "--fit-quality", "fast", "--formats", "glb",
-                       "--resolution", "400"])
+                       "--resolution", "96"])
     assert rc == 0
     surface, body = out / "surfaces" / "000000.glb", out / "surfaces" / "000000_body.glb"
     for path in (surface, body, out / "meshes" / "000000.glb"):
