@@ -165,15 +165,29 @@ def _face(observation: Observation, scale: float) -> _Face | None:
                  float((centre - 0.5 * height * down)[1]), False)
 
 
+def _hands(observation: Observation, scale: float) -> _Face | None:
+    """Skin samples on the palms of the hand landmarks (wrist and the four knuckles), as a
+    _Face without an oval (``height`` sizes the sample discs), or None without hands."""
+    pts = [np.asarray(hand, np.float64)[[0, 5, 9, 13, 17], :2] * scale
+           for hand in (getattr(observation, "left_hand", None),
+                        getattr(observation, "right_hand", None)) if hand is not None]
+    if not pts:
+        return None
+    samples = np.concatenate(pts + [0.5 * (p[:1] + p[1:]) for p in pts])
+    size = max(float(np.ptp(p, axis=0).max()) for p in pts)        # a palm's width
+    return _Face(np.zeros((0, 2), np.float32), samples, 1.2 * size, 0.0, 0.0, 0.0, False)
+
+
 def _skin(lab: np.ndarray, person: np.ndarray, face: _Face, oval: np.ndarray,
           cfg: LabelConfig) -> np.ndarray:
-    """(h, w) bool skin pixels from the colour seeded at the face's sample points."""
+    """(h, w) bool skin pixels from the colour seeded at the face's sample points (within the
+    face oval, when it has one)."""
     h, w = person.shape
     r = max(1, int(round(0.035 * face.height)))
     seed = np.zeros((h, w), np.uint8)
     for x, y in face.samples:
         cv2.circle(seed, (int(round(x)), int(round(y))), r, 1, -1)
-    seed = (seed > 0) & person & oval
+    seed = (seed > 0) & person & (oval if oval.any() else True)
     px = lab[seed]
     if len(px) < 8:
         return oval & person
@@ -353,8 +367,15 @@ def label_person(image: np.ndarray, mask: np.ndarray, observation: Observation,
         hair = _hair(lab, person, skin, face, oval, parts, sh_y, cfg)
         skin &= ~hair
     else:
-        notes.append("No face was found, so no skin or hair colour could be seeded; the whole "
-                     "person counts as garment.")
+        hands = _hands(observation, k)
+        if hands is not None:
+            # No face (a back view), but the hands were found: their skin seeds the colour.
+            skin = _skin(lab, person, hands, np.zeros((h, w), bool), cfg)
+            notes.append("No face was found; the skin colour was seeded by the hands and no "
+                         "hair could be told apart.")
+        else:
+            notes.append("No face was found, so no skin or hair colour could be seeded; the "
+                         "whole person counts as garment.")
     labels[skin] = SKIN
     labels[hair] = HAIR
     rest = person & ~skin & ~hair
