@@ -119,11 +119,9 @@ class FrameView(QGraphicsView):
         full = tuple(full_size) if full_size else (w, h)
         item.setPixmap(QPixmap.fromImage(to_qimage(image)))
         item.setTransform(QTransform.fromScale(full[0] / w, full[1] / h))
-        if full != self._full_size:
+        if full != self._full_size:  # a new frame size: show it whole (resizes refit too)
             self._full_size = full
             self.setSceneRect(QRectF(0, 0, full[0], full[1]))
-            self._auto_fit = True
-        if self._auto_fit:
             self.fit()
 
     def overlay_scale(self) -> float:
