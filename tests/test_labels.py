@@ -64,11 +64,18 @@ def test_ryota_skin_hair_and_two_garments(ryota_labels, artifacts):
     Image.fromarray(np.concatenate([image, shown], 1)).save(artifacts / "labels_ryota.png")
 
 
-def test_a_back_view_seeds_no_skin_from_the_keypoints(ryota_labels):
+def test_a_back_view_seeds_skin_only_from_the_hands(ryota_labels):
     image, obs, parts, _ = ryota_labels
     from dataclasses import replace
 
-    back = replace(obs, face=None, face_checked=True)      # the head seen, no face: a back view
+    # The head seen, no face: a back view. Without hands nothing seeds skin or hair.
+    back = replace(obs, face=None, face_checked=True, left_hand=None, right_hand=None)
     lab = label_person(image, obs.mask, back, parts)
     assert not lab.has(SKIN) and not lab.has(HAIR) and lab.notes
     assert (lab.labels[obs.mask > 0.5] >= GARMENT).all()
+    # With the hand landmarks the hands seed the skin colour (no hair without a face).
+    if obs.left_hand is not None or obs.right_hand is not None:
+        lab = label_person(image, obs.mask, replace(obs, face=None, face_checked=True), parts)
+        assert lab.has(SKIN) and not lab.has(HAIR)
+        x, y = np.rint(obs.keypoints2d[19, :2]).astype(int)
+        assert (lab.labels[y - 4:y + 5, x - 4:x + 5] == SKIN).mean() > 0.3
