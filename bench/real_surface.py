@@ -2,7 +2,7 @@
 other calibrated views' silhouettes (the hidden side becomes visible there).
 
     .venv/bin/python bench/real_surface.py [--quick] [--captures pose2sim_single,pose2sim_multi]
-        [--frames 10,40,70] [--no-garment] [--no-folds] [--readme]
+        [--frames 10,30,50,70,90] [--no-garment] [--no-folds] [--readme]
 
 For each capture in ../shared/realdata (core.evaluation.datasets) and each chosen frame:
 1. BlazePose, the face mesh and the person mask in every view, as the app detects a photo
@@ -20,7 +20,8 @@ For each capture in ../shared/realdata (core.evaluation.datasets) and each chose
 5. Every other view: the aligned mesh projected with that view's calibration (lens distortion
    included) against that view's mask of the foreground person (the detected mask's parts that
    hold the reference's projected keypoints, core.evaluation.multiview.foreground_mask):
-   silhouette IoU. "opposite" is the view whose optical axis is most opposite to the source's:
+   silhouette IoU. Only views whose detection is of the reference person take part (the
+   triangulation's member views), as source or as judge. "opposite" is the view whose optical axis is most opposite to the source's:
    the hidden side seen from the front.
 Reported: the mean IoU over the other views and over the opposite view, per capture and method,
 over every source view and frame; also the source view's own IoU (how well each fits the mask
@@ -159,7 +160,9 @@ def run_capture(capture: Capture, frames: list[int], body, surface_config) -> li
         masks = {}
         for u, view in enumerate(views):
             obs_u = dets[(u, f)][0]
-            if not obs_u.person or obs_u.mask is None:
+            # Only views whose detection is of the reference person (another person's
+            # detection, e.g. in the two-person capture, has no mask of this one).
+            if not obs_u.person or obs_u.mask is None or not tri.views[u]:
                 continue
             pk = project(view, ref[tri.valid], distort=True)
             fg = foreground_mask(obs_u.mask, pk)
@@ -222,7 +225,7 @@ def table(rows: list[dict]) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--captures", default="pose2sim_single,pose2sim_multi")
-    ap.add_argument("--frames", default="10,40,70", help="frame indices (every capture)")
+    ap.add_argument("--frames", default="10,30,50,70,90", help="frame indices (every capture)")
     ap.add_argument("--quick", action="store_true", help="pose2sim_single, one frame")
     ap.add_argument("--no-garment", action="store_true", help="garment layer off")
     ap.add_argument("--no-folds", action="store_true", help="folds from shading off")
