@@ -68,11 +68,15 @@ def test_a_back_view_seeds_skin_only_from_the_hands(ryota_labels):
     image, obs, parts, _ = ryota_labels
     from dataclasses import replace
 
-    # The head seen, no face: a back view. Without hands nothing seeds skin or hair.
+    # The head seen, no face: a back view. Without hands a generic skin tone (strict) tells
+    # skin from the grey hoodie and the black jeans; no hair without a face.
     back = replace(obs, face=None, face_checked=True, left_hand=None, right_hand=None)
     lab = label_person(image, obs.mask, back, parts)
-    assert not lab.has(SKIN) and not lab.has(HAIR) and lab.notes
-    assert (lab.labels[obs.mask > 0.5] >= GARMENT).all()
+    assert not lab.has(HAIR) and lab.notes
+    person = obs.mask > 0.5
+    assert (lab.labels[person] >= GARMENT).mean() > 0.8
+    x, y = np.rint(obs.face[4, :2]).astype(int)
+    assert lab.labels[y, x] == SKIN
     # With the hand landmarks the hands seed the skin colour (no hair without a face).
     if obs.left_hand is not None or obs.right_hand is not None:
         lab = label_person(image, obs.mask, replace(obs, face=None, face_checked=True), parts)

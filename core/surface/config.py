@@ -121,6 +121,9 @@ class LabelConfig:
     skin_chroma: float = 3.0
     #: Smallest spread (standard deviation, 8-bit Lab units) the skin model's chroma may have.
     skin_min_std: float = 3.5
+    #: The (stricter) Mahalanobis distance for the generic skin tone used when neither a face
+    #: nor hands were seen.
+    generic_skin_chroma: float = 2.0
     #: Lab distance below which a pixel has the hair colour seeded above the face.
     hair_distance: float = 28.0
     #: Most garment colour clusters (k-means on chroma and log-lightness; the log-lightness is

@@ -156,14 +156,14 @@ def clothed_weights(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray,
 
 
 # ---- cues from the labels ---------------------------------------------------------------------
-def garment_cues(labels: PersonLabels, part_image: np.ndarray, observation, camera: Camera,
+def garment_cues(labels: PersonLabels, part_image: np.ndarray, camera: Camera,
                  body_vertices: np.ndarray, vertex_parts: np.ndarray,
                  landmarks: np.ndarray) -> GarmentCues:
     """Hood, skirt, shoes and hair from the labels (see GarmentCues).
 
     labels: computed on the working view (its grid is the view's, possibly shrunk).
-    part_image: (h, w) int8 body parts seen in the working view. observation: the working
-    view's observation (keypoints in view pixels). camera: the working view's intrinsics.
+    part_image: (h, w) int8 body parts seen in the working view. camera: the working view's
+    intrinsics.
     body_vertices: (V, 3) camera frame metres; vertex_parts: (V,) int8; landmarks: (33, 3)
     BlazePose points on the body, camera frame.
     """
@@ -174,7 +174,6 @@ def garment_cues(labels: PersonLabels, part_image: np.ndarray, observation, came
     parts_l = cv2.resize(part_image.astype(np.int16), (lw, lh), interpolation=cv2.INTER_NEAREST)
     garment = lab_img >= GARMENT
     person = lab_img > 0
-    kp = np.asarray(observation.keypoints2d, np.float64)
     cues = GarmentCues()
     bv = np.asarray(body_vertices, np.float64)
     z = float(np.median(bv[:, 2]))
@@ -190,11 +189,10 @@ def garment_cues(labels: PersonLabels, part_image: np.ndarray, observation, came
     head = parts_l == HEAD
     n_hair = int((lab_img == HAIR).sum())
     cues.hair = n_hair > 0.15 * max(int(head.sum()), 1)
-    ok = kp.shape[0] > 24 and (kp[[_SH_L, _SH_R, _HIP_L, _HIP_R], 2] > 0.3).all()
-    if not ok:
-        return cues
-    sh = kp[[_SH_L, _SH_R], :2].mean(0) * k
-    hip = kp[[_HIP_L, _HIP_R], :2].mean(0) * k
+    # Shoulders and hips from the fitted body (seen or not, they are where the parts are).
+    lm_px = camera.project(np.asarray(landmarks, np.float64)) * k
+    sh = lm_px[[_SH_L, _SH_R]].mean(0)
+    hip = lm_px[[_HIP_L, _HIP_R]].mean(0)
     # Hood or collar: garment beside the neck, above the shoulders' line.
     ys, xs = np.nonzero(head)
     if len(ys):

@@ -197,15 +197,26 @@ def _skin(lab: np.ndarray, person: np.ndarray, face: _Face, oval: np.ndarray,
     mu = px[:, 1:].mean(0)
     cov = np.cov(px[:, 1:].T) if len(px) > 3 else np.eye(2)
     cov = cov + np.eye(2) * cfg.skin_min_std ** 2
+    return _skin_pixels(lab, person, mu, cov, float(np.median(px[:, 0])), cfg.skin_chroma,
+                        cfg) | (oval & person)
+
+
+#: A generic skin tone for when neither a face nor hands were seen: (a, b) mean and covariance
+#: of 8-bit CIELAB over light to dark skin, lightness from about 80 to 225.
+GENERIC_SKIN = (np.array([146.0, 150.0]), np.diag([7.0, 9.0]) ** 2, 180.0)
+
+
+def _skin_pixels(lab: np.ndarray, person: np.ndarray, mu: np.ndarray, cov: np.ndarray,
+                 l_med: float, chroma: float, cfg: LabelConfig) -> np.ndarray:
+    """(h, w) bool: person pixels of the skin colour (a, b) ~ N(mu, cov) with lightness around
+    l_med, strong ones grown through weaker ones (hysteresis: shading changes the lightness far
+    more than the chroma, so a shadowed neck or hands in the shade stay skin)."""
     inv = np.linalg.inv(cov)
     ab = lab[..., 1:] - mu
     m2 = np.einsum("hwi,ij,hwj->hw", ab, inv, ab)
     L = lab[..., 0]
-    l_med = float(np.median(px[:, 0]))
-    # Hysteresis: strongly skin-coloured pixels, grown through weaker ones (shadowed neck,
-    # hands in the shade: shading changes the lightness far more than the chroma).
-    strong = person & (m2 < cfg.skin_chroma ** 2) & (L > 0.45 * l_med) & (L < l_med + 45.0)
-    weak = person & (m2 < (1.6 * cfg.skin_chroma) ** 2) & (L > 0.3 * l_med) & (L < l_med + 60.0)
+    strong = person & (m2 < chroma ** 2) & (L > 0.45 * l_med) & (L < l_med + 45.0)
+    weak = person & (m2 < (1.6 * chroma) ** 2) & (L > 0.3 * l_med) & (L < l_med + 60.0)
     strong = cv2.medianBlur(strong.astype(np.uint8), 5) > 0
     n, comp, stats, _ = cv2.connectedComponentsWithStats(strong.astype(np.uint8), connectivity=8)
     big = np.zeros(n, bool)
@@ -215,7 +226,7 @@ def _skin(lab: np.ndarray, person: np.ndarray, face: _Face, oval: np.ndarray,
     keep = np.zeros(n, bool)
     keep[np.unique(comp[strong])] = True
     keep[0] = False
-    return (keep[comp] & person) | (oval & person)
+    return keep[comp] & person
 
 
 def _hair(lab: np.ndarray, person: np.ndarray, skin: np.ndarray, face: _Face,
@@ -374,8 +385,12 @@ def label_person(image: np.ndarray, mask: np.ndarray, observation: Observation,
             notes.append("No face was found; the skin colour was seeded by the hands and no "
                          "hair could be told apart.")
         else:
-            notes.append("No face was found, so no skin or hair colour could be seeded; the "
-                         "whole person counts as garment.")
+            # Neither face nor hands: a generic skin tone, strictly (bare arms and legs of a
+            # back view; a beige garment may be taken for skin).
+            mu, cov, l_med = GENERIC_SKIN
+            skin = _skin_pixels(lab, person, mu, cov, l_med, cfg.generic_skin_chroma, cfg)
+            notes.append("No face or hands were found, so skin was told by a generic skin tone "
+                         "and no hair could be told apart.")
     labels[skin] = SKIN
     labels[hair] = HAIR
     rest = person & ~skin & ~hair

@@ -77,7 +77,7 @@ def analyse_person(view: WorkingView, fit: FrameFit, body: BodyModel,
     landmarks = (np.asarray(fit.landmarks, np.float64) if fit.landmarks is not None
                  else None)
     clothed = clothed_weights(bv, faces, parts, labels, part_img, view.camera, view.to_full)
-    cues = (garment_cues(labels, part_img, view.observation, view.camera, bv, parts, landmarks)
+    cues = (garment_cues(labels, part_img, view.camera, bv, parts, landmarks)
             if landmarks is not None else GarmentCues())
     prior = None
     if config.garment.enabled and landmarks is not None:

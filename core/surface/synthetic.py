@@ -143,6 +143,9 @@ SKIN_RGB, HAIR_RGB = (214, 160, 130), (55, 38, 28)
 GARMENT_RGB = {"shirt": ((200, 90, 60), (70, 110, 190)), "skirt": ((150, 40, 70),) * 2,
                "hair": ((55, 38, 28),) * 2, "backpack": ((60, 100, 60),) * 2,
                "folds": ((90, 130, 200),) * 2}
+#: A landmark counts as seen when it lies at most this far (metres) behind the person's front
+#: at its pixel: joints sit inside the body, a nose seen from behind lies ~20 cm deeper.
+SEEN_DEPTH = 0.14
 #: Direction towards the key light of ``photographed``, camera frame (upper left, in front).
 LIGHT = np.array([-0.35, -0.55, -0.75])
 
@@ -167,7 +170,7 @@ def photographed(vertices: np.ndarray, faces: np.ndarray, region: np.ndarray, ki
     frame metres. landmarks: (33, 3) BlazePose points on the body, camera frame. camera: a
     core.types.Camera. Lit by a key light from the upper left front (LIGHT) plus ambient, black
     background. The keypoints are the landmarks projected, confidence 1 where the person does
-    not hide them and 0.2 where it does; the 3D landmarks are the true ones, hip-centred.
+    not hide them (SEEN_DEPTH) and 0.2 where it does; the 3D landmarks are the true ones, hip-centred.
     returns: (image (H, W, 3) uint8 RGB, core.types.Observation with the exact mask).
     """
     from core.render.raster import rasterize, render_mask
@@ -183,7 +186,7 @@ def photographed(vertices: np.ndarray, faces: np.ndarray, region: np.ndarray, ki
     depth = rasterize(vertices, faces, camera).depth
     x = np.clip(np.rint(uv[:, 0]).astype(int), 0, camera.width - 1)
     y = np.clip(np.rint(uv[:, 1]).astype(int), 0, camera.height - 1)
-    seen = lm[:, 2] <= depth[y, x] + 0.03
+    seen = lm[:, 2] <= depth[y, x] + SEEN_DEPTH
     kp = np.concatenate([uv, np.where(seen, 1.0, 0.2)[:, None]], 1).astype(np.float32)
     hip = 0.5 * (lm[23] + lm[24])
     ys, xs = np.nonzero(mask)
