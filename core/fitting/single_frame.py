@@ -29,7 +29,8 @@ from core.body.base import BodyModel
 from core.body.params import BodyParams
 from core.fitting import heuristic_init as hinit
 from core.fitting.config import FitConfig
-from core.fitting.facing import face_loss, facing_evidence, facing_penalty, observed_face_axes
+from core.fitting.facing import (face_loss, facing_evidence, facing_penalty, label_facing,
+                                 observed_face_axes)
 from core.fitting.hands import (BLAZEPOSE_HAND, finger_pose, hand_loss, observed_hand_axes,
                                 refine_hand_keypoints)
 from core.fitting.frozen_shape_rig import FrozenShapeRig
@@ -339,8 +340,9 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
     # swapped, its 3D turned around with them): both labellings are tried; the keypoints and the
     # label-free facing evidence decide, with a small preference for the detector's labels.
     labellings = [observation]
-    if init is None and config.weights.facing > 0:
-        labellings.append(observation.flipped())
+    if init is None and config.weights.facing > 0 and \
+            label_facing(observation) * facing_evidence(observation) < 0.3:
+        labellings.append(observation.flipped())     # unless labels and evidence clearly agree
     best_e = None
     for obs_k in labellings:
         prob_k = _problem(obs_k, camera, body, config)

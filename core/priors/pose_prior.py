@@ -1,16 +1,19 @@
 """The learned pose prior: how likely a body pose is among real human motion.
 
-A Gaussian mixture over the body pose (AnnyBody's 22 joint rotations as one 66-number
-axis-angle vector, canonical axes, relative to Anny's rest A-pose), fitted by EM to the CMU
-motion capture retargeted onto Anny (scripts/retarget_mocap.py, then scripts/train_pose_prior.py;
-assets/priors/). Why a mixture and not a VAE or a flow: scripts/train_pose_prior.py measures the
-held-out negative log-likelihood of the candidates on clips of other subjects and their effect on
-fits; the numbers are in the weights' metadata and in assets/priors/README.md.
+Gaussian mixtures over AnnyBody's 22 joint rotations (axis-angles, canonical axes, relative to
+Anny's rest A-pose), one mixture per body part (the trunk and head, the legs, the arms: each
+part's joints as one vector), fitted by EM to the CMU motion capture retargeted onto Anny
+(scripts/retarget_mocap.py, then scripts/train_pose_prior.py; assets/priors/). The parts are
+independent of each other: with some fifty thousand frames of a few performers, a mixture over
+all 66 numbers learns which arm pose went with which leg pose in those clips, while a person's
+legs can stand straight under arms held in any way; scripts/train_pose_prior.py measures the
+held-out likelihood of one mixture over the whole pose against the parts (and mixture sizes,
+covariance ridges) on performers it did not see, and keeps the best (the figures are in the
+weights' metadata and in assets/priors/README.md).
 
-``PosePrior.cost(body_pose)`` is the fit's term: the mixture's negative log-likelihood per
-dimension, shifted so that the training poses' median costs 0 (a smooth, always positive
-gradient towards real poses: straight knees and an upright trunk for a standing person, unless
-the image says otherwise).
+``PosePrior.cost(body_pose)`` is the fit's term: the negative log-likelihood per dimension,
+shifted so that the training poses' median costs 0 (a smooth gradient towards real poses:
+straight knees and an upright trunk for a standing person, unless the image says otherwise).
 """
 from __future__ import annotations
 
@@ -108,31 +111,82 @@ class GaussianMixture(nn.Module):
         self.prec_chol.copy_(torch.linalg.cholesky(prec))
 
 
+#: Body parts of AnnyBody's POSE_JOINTS, each with its own mixture (indices into the 22).
+PARTS: dict[str, tuple[int, ...]] = {
+    "trunk": (0, 1, 2, 3, 4, 5, 6, 7),           # spine05 .. spine01, neck01, neck02, head
+    "arms": (8, 9, 10, 11, 12, 13, 14, 15),      # clavicle, upper arm, forearm, wrist x 2
+    "legs": (16, 17, 18, 19, 20, 21),            # thigh, shin, foot x 2
+}
+
+
+@dataclass
+class PriorConfig:
+    """parts: name -> pose-joint indices (None: one mixture over the whole pose).
+    components: mixture size per part. ridge: covariance ridge (rad^2). joints: pose joints."""
+
+    parts: dict[str, list[int]] | None = None
+    components: int = 8
+    ridge: float = 1e-3
+    joints: int = 22
+
+
+class PartsMixture(nn.Module):
+    """One GaussianMixture per body part (or one over the whole pose); log densities add."""
+
+    def __init__(self, config: PriorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or PriorConfig()
+        c = self.config
+        parts = c.parts or {"pose": list(range(c.joints))}
+        self.parts = {k: list(v) for k, v in parts.items()}
+        self.mixtures = nn.ModuleDict({
+            k: GaussianMixture(MixtureConfig(c.components, 3 * len(v), c.ridge))
+            for k, v in self.parts.items()})
+        self.register_buffer("offset", torch.zeros(()))
+
+    def log_prob(self, body_pose: torch.Tensor) -> torch.Tensor:
+        """(B,) log density of body poses (B, P, 3)."""
+        out = body_pose.new_zeros(body_pose.shape[0])
+        for k, idx in self.parts.items():
+            out = out + self.mixtures[k].log_prob(body_pose[:, idx].reshape(len(body_pose), -1))
+        return out
+
+    @torch.no_grad()
+    def fit(self, poses: torch.Tensor, iterations: int = 100, seed: int = 0) -> int:
+        """EM per part on poses (N, P, 3); returns the largest number of EM steps a part took."""
+        steps = 0
+        for k, idx in self.parts.items():
+            hist = self.mixtures[k].fit(poses[:, idx].reshape(len(poses), -1),
+                                        iterations if self.config.components > 1 else 1, seed)
+            steps = max(steps, len(hist))
+        return steps
+
+
 class PosePrior:
     """The trained prior, ready for fits. Build with ``PosePrior.load``.
 
-    mixture: the GaussianMixture (on the prior's device). meta: training metadata.
+    model: the PartsMixture (on the prior's device). meta: training metadata.
     """
 
-    def __init__(self, mixture: GaussianMixture, meta: dict | None = None,
+    def __init__(self, model: PartsMixture, meta: dict | None = None,
                  device: torch.device | str = "cpu") -> None:
-        self.mixture = mixture.to(device).eval()
+        self.model = model.to(device).eval()
         self.meta = meta or {}
         self.device = torch.device(device)
-        self.dim = mixture.config.dim
+        self.dim = 3 * model.config.joints
 
     def cost(self, body_pose: torch.Tensor) -> torch.Tensor:
         """(...,) prior cost of body poses (..., P, 3): negative log-likelihood per dimension,
         0 at the training poses' median (differentiable)."""
         lead = body_pose.shape[:-2]
-        x = body_pose.reshape(-1, self.dim).to(self.mixture.means.dtype)
-        nll = -self.mixture.log_prob(x) / self.dim - self.mixture.offset
+        x = body_pose.reshape(-1, *body_pose.shape[-2:]).to(self.model.offset.dtype)
+        nll = -self.model.log_prob(x) / self.dim - self.model.offset
         return nll.reshape(lead)
 
     def save(self, path: str | Path, meta: dict | None = None) -> None:
         from dataclasses import asdict
 
-        save_weights(path, asdict(self.mixture.config), self.mixture.state_dict(),
+        save_weights(path, asdict(self.model.config), self.model.state_dict(),
                      meta or self.meta, half=False)
 
     @classmethod
@@ -146,9 +200,9 @@ class PosePrior:
                      "scripts/train_pose_prior.py); fits use the joint limits alone", p)
             return None
         config, state, meta = loaded
-        mix = GaussianMixture(MixtureConfig(**config))
-        mix.load_state_dict(state)
-        return cls(mix, meta, device)
+        model = PartsMixture(PriorConfig(**config))
+        model.load_state_dict(state)
+        return cls(model, meta, device)
 
 
 _loaded: dict[str, PosePrior | None] = {}

@@ -53,7 +53,7 @@ class EvidenceConfig:
     (core.fitting.facing), scaled by how sure the evidence is."""
     pose_prior: float = 10.0
     """The body model's joint-limit prior."""
-    motion_prior: float = 1.0
+    motion_prior: float = 10.0
     """The learned pose prior of real human motion (core.priors.pose_prior), per frame."""
     pose_l2: float = 0.005
     """Squared pose magnitude (rad^2): unobserved joints stay near rest."""
