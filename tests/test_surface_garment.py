@@ -42,6 +42,18 @@ def _valley(profile: np.ndarray) -> float:
     return float((profile[a:b + 1] - line).max())
 
 
+def _between_bumps(profile: np.ndarray) -> float:
+    """How far (metres) a front-depth profile dips behind the segment joining two neighbouring
+    bumps (local minima of the depth): the deepest hollow between two bumps, 0 without two."""
+    p = np.convolve(np.asarray(profile, np.float64), np.ones(3) / 3, mode="valid")
+    bumps = [i for i in range(1, len(p) - 1) if p[i] <= p[i - 1] and p[i] < p[i + 1]]
+    best = 0.0
+    for a, b in zip(bumps[:-1], bumps[1:]):
+        line = np.interp(np.arange(a, b + 1), [a, b], [p[a], p[b]])
+        best = max(best, float((p[a:b + 1] - line).max()))
+    return best
+
+
 def _widest_valley(depth: np.ndarray, rows, cx: int) -> float:
     """The deepest hollow of the rows' front-depth profiles 30 pixels either side of cx."""
     return max(_valley(depth[r, cx - 30:cx + 31]) for r in rows
@@ -70,11 +82,14 @@ def test_cloth_spans_the_cleavage_and_the_navel(dressed, mode):
         bust_rows = range(int(chest[1]) + 5, int(navel[1]) - 5)
         bust = _widest_valley(d, bust_rows, cx)
         col = d[int(chest[1]):int(navel[1]) + 40, cx]
-        results[garment] = (bust, _valley(col[np.isfinite(col)]))
+        results[garment] = (bust, _between_bumps(col[np.isfinite(col)]))
     body_d = _front(fit.vertices, body.faces, cam)
     cx = int(round(chest[0]))
     body_bust = _widest_valley(body_d, range(int(chest[1]) + 5, int(navel[1]) - 5), cx)
     assert body_bust > 0.01                                 # the naked body has a cleavage
     assert results[False][0] > 0.6 * body_bust              # without the garment layer: too
     assert results[True][0] < 0.3 * body_bust               # with it, cloth spans it
-    assert results[True][1] < results[False][1]             # and the belly's hollows
+    col = body_d[int(chest[1]):int(navel[1]) + 40, cx]
+    body_belly = _between_bumps(col[np.isfinite(col)])
+    assert body_belly > 0.003                               # under the bust, the navel
+    assert results[True][1] < 0.3 * body_belly              # cloth hangs over them

@@ -157,8 +157,9 @@ class GarmentConfig:
     blur: float = 0.02
     #: Width of the blend between clothed and bare zones (sigma of the zone field), metres.
     zone_blur: float = 0.02
-    #: Each horizontal slice of the clothed torso is replaced by its convex hull (cloth spans
-    #: the hollows of a cross-section: cleavage, spine, navel, buttocks).
+    #: Each horizontal and each sagittal slice of the clothed torso is replaced by its convex
+    #: hull (cloth spans the hollows of a cross-section: cleavage, spine, buttocks; and of a
+    #: profile: under the bust, the navel, the small of the back).
     torso_hull: bool = True
     #: Shoes: a clothed foot becomes its convex hull (no toes).
     shoes: bool = True

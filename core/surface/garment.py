@@ -40,6 +40,8 @@ from .labels import GARMENT, HAIR, SKIN, PersonLabels
 from .mesh_ops import extract_isosurface
 from .parts import FEET, HEAD, LEGS, TORSO, body_axes
 
+#: A distance standing for "far from everything" in the hull distances (metres).
+FAR = 1.0
 # BlazePose indices used here.
 _SH_L, _SH_R, _HIP_L, _HIP_R, _EAR_L, _EAR_R, _EYE_L, _EYE_R = 11, 12, 23, 24, 7, 8, 2, 5
 
@@ -290,26 +292,85 @@ def _coarse_blur(a: np.ndarray, sigma: float, k: int = 4) -> np.ndarray:
     return up[:a.shape[0], :a.shape[1], :a.shape[2]]
 
 
-def _slice_hull(solid: np.ndarray, grid: VoxelGrid, q: np.ndarray, up_range: tuple[float, float]
-                ) -> None:
-    """Fill into ``solid`` (in place) the convex hull of the points q (N, 3) within each
-    horizontal slice (grid axis 1) whose height lies in ``up_range``."""
+def _slice_hull(solid: np.ndarray, grid: VoxelGrid, q: np.ndarray,
+                span: tuple[float, float], axis: int = 1) -> None:
+    """Fill into ``solid`` (in place) the convex hull of the points q (N, 3) (body frame) within
+    each slice across grid ``axis`` whose coordinate lies in ``span`` (metres): axis 1 gives
+    horizontal cross-sections, axis 0 sagittal ones (profiles seen from the side)."""
     if len(q) < 3:
         return
     ij = (q - grid.origin) / grid.voxel
-    j_lo = max(int(np.floor((up_range[0] - grid.origin[1]) / grid.voxel)), 0)
-    j_hi = min(int(np.ceil((up_range[1] - grid.origin[1]) / grid.voxel)), grid.shape[1] - 1)
-    order = np.argsort(ij[:, 1])
-    ys = ij[order, 1]
-    for j in range(j_lo, j_hi + 1):
-        a, b = np.searchsorted(ys, [j - 1.0, j + 1.0])
+    lo = max(int(np.floor((span[0] - grid.origin[axis]) / grid.voxel)), 0)
+    hi = min(int(np.ceil((span[1] - grid.origin[axis]) / grid.voxel)), grid.shape[axis] - 1)
+    rows, cols = [x for x in range(3) if x != axis]
+    order = np.argsort(ij[:, axis])
+    keys = ij[order, axis]
+    for j in range(lo, hi + 1):
+        a, b = np.searchsorted(keys, [j - 1.0, j + 1.0])
         if b - a < 3:
             continue
-        pts = ij[order[a:b]][:, [2, 0]]                       # (k, i) image coordinates
-        hull = cv2.convexHull(np.rint(pts).astype(np.int32))
-        img = np.ascontiguousarray(solid[:, j, :].T).astype(np.uint8)     # (nz, nx)
-        cv2.fillConvexPoly(img, hull[:, 0, ::-1].copy(), 1)
-        solid[:, j, :] |= img.T.astype(bool)
+        pts = np.rint(ij[order[a:b]][:, [cols, rows]]).astype(np.int32)    # (x, y) = (col, row)
+        hull = cv2.convexHull(pts)
+        index = [slice(None)] * 3
+        index[axis] = j
+        img = np.ascontiguousarray(solid[tuple(index)]).astype(np.uint8)    # (rows, cols)
+        cv2.fillConvexPoly(img, hull[:, 0].copy(), 1)
+        solid[tuple(index)] |= img.astype(bool)
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, E) distances of 2D points p (N, 2) to the segments a[e] - b[e] (E, 2)."""
+    ab = b - a
+    t = ((p[:, None, :] - a[None]) * ab[None]).sum(2) / np.maximum((ab * ab).sum(1), 1e-12)
+    t = np.clip(t, 0.0, 1.0)
+    closest = a[None] + t[..., None] * ab[None]
+    return np.linalg.norm(p[:, None, :] - closest, axis=2)
+
+
+def _slice_hull_distance(grid: VoxelGrid, q: np.ndarray, span: tuple[float, float],
+                         axis: int, reach: float) -> np.ndarray:
+    """(nx, ny, nz) float32 signed distance (metres, negative inside) of each voxel to the
+    convex hull of the points q (N, 3) in its slice across ``axis`` (the exact distance to the
+    hull polygon within the slice, so a fill thinner than a voxel still counts), within
+    ``reach`` of the hull's box; FAR elsewhere (it only ever lowers a distance by a min)."""
+    out = np.full(grid.shape, FAR, np.float32)
+    if len(q) < 3:
+        return out
+    rows, cols = [x for x in range(3) if x != axis]
+    lo = max(int(np.floor((span[0] - grid.origin[axis]) / grid.voxel)), 0)
+    hi = min(int(np.ceil((span[1] - grid.origin[axis]) / grid.voxel)), grid.shape[axis] - 1)
+    coord = (q[:, axis] - grid.origin[axis]) / grid.voxel
+    order = np.argsort(coord)
+    keys = coord[order]
+    rr, cc = np.meshgrid(grid.origin[rows] + grid.voxel * np.arange(grid.shape[rows]),
+                         grid.origin[cols] + grid.voxel * np.arange(grid.shape[cols]),
+                         indexing="ij")
+    for j in range(lo, hi + 1):
+        a, b = np.searchsorted(keys, [j - 1.0, j + 1.0])
+        if b - a < 3:
+            continue
+        pts = q[order[a:b]][:, [rows, cols]]
+        hull = cv2.convexHull(pts.astype(np.float32))[:, 0].astype(np.float64)   # (E, 2)
+        if len(hull) < 3:
+            continue
+        box_lo, box_hi = hull.min(0) - reach, hull.max(0) + reach
+        near = ((rr >= box_lo[0]) & (rr <= box_hi[0]) & (cc >= box_lo[1]) & (cc <= box_hi[1]))
+        p = np.stack([rr[near], cc[near]], 1)
+        d = _segment_distance(p, hull, np.roll(hull, -1, axis=0)).min(1)
+        index = [slice(None)] * 3
+        index[axis] = j
+        sl = out[tuple(index)]
+        sl[near] = np.where(_inside_convex(p, hull), -d, d)
+        out[tuple(index)] = sl
+    return out
+
+
+def _inside_convex(p: np.ndarray, hull: np.ndarray) -> np.ndarray:
+    """(N,) bool: 2D points p (N, 2) inside the convex polygon ``hull`` (E, 2), either winding."""
+    e = np.roll(hull, -1, axis=0) - hull
+    cross = e[None, :, 0] * (p[:, None, 1] - hull[None, :, 1]) - e[None, :, 1] * (
+        p[:, None, 0] - hull[None, :, 0])
+    return (cross >= 0).all(1) | (cross <= 0).all(1)
 
 
 def _inside_hull(grid: VoxelGrid, q: np.ndarray) -> np.ndarray:
@@ -368,13 +429,22 @@ def garment_body(body_vertices: np.ndarray, body_faces: np.ndarray, vertex_parts
     parts = np.asarray(vertex_parts)
     dressed = c > 0.5
     torso = dressed & (parts == TORSO)
+    hull_distance, hull_solid = None, np.zeros(grid.shape, bool)
     if g.torso_hull and torso.sum() > 10:
+        # Cloth spans the hollows of the torso's cross-sections (cleavage, spine, buttock
+        # crease) and of its profiles seen from the side (hanging from the chest over the
+        # under-bust and the navel).
         qt = q[torso]
-        _slice_hull(solid, grid, qt, (qt[:, 1].min(), qt[:, 1].max()))
+        spans = [(qt[:, 1].min(), qt[:, 1].max()), (qt[:, 0].min(), qt[:, 0].max())]
+        for axis, span in zip((1, 0), spans):
+            d = _slice_hull_distance(grid, qt, span, axis, 3 * g.voxel)
+            hull_distance = d if hull_distance is None else np.minimum(hull_distance, d)
+        hull_solid = hull_distance < 0
+        solid |= hull_solid
     if cues.skirt_down > 0:
         legs = np.isin(parts, LEGS) | (parts == TORSO)
         ql = q[legs & (q[:, 1] > -cues.skirt_down) & (q[:, 1] < 0.05)]
-        _slice_hull(solid, grid, ql, (-cues.skirt_down, 0.0))
+        _slice_hull(solid, grid, ql, (-cues.skirt_down, 0.0), axis=1)
     if g.shoes:
         for foot, shod in zip(FEET, cues.shoes):
             sel = parts == foot
@@ -404,11 +474,14 @@ def garment_body(body_vertices: np.ndarray, body_faces: np.ndarray, vertex_parts
         draped = binary_closing(padded, structure=np.ones((1, L, 1), bool))[:, pad_j:-pad_j]
         solid |= draped & clothed_zone
     smooth = signed_distance(solid, g.voxel)
-    # Where nothing was added the body's own sub-voxel distance is kept; near what the fills
-    # added (hulls, closing, drape, hood) the solid's, faded over a voxel or two.
-    added = gaussian_filter((solid & ~inside).astype(np.float32), 1.0, mode="constant")
+    # Where the body and the hulls are all there is, their own sub-voxel distances are kept
+    # (no voxel terraces); near what the binary fills added (closing, drape, shoes, hood,
+    # skirt) the solid's, faded over a voxel or two.
+    exact = sdf0 if hull_distance is None else np.minimum(sdf0, hull_distance)
+    added = gaussian_filter((solid & ~(inside | hull_solid)).astype(np.float32), 1.0,
+                            mode="constant")
     near_fill = np.clip(4.0 * added, 0.0, 1.0)
-    smooth = near_fill * smooth + (1.0 - near_fill) * sdf0
+    smooth = near_fill * smooth + (1.0 - near_fill) * exact
     if g.blur > 0:
         smooth = gaussian_filter(smooth, g.blur / g.voxel, mode="nearest")
     hair_shift = None
