@@ -86,16 +86,18 @@ def make_pool(body, n_shapes: int, per_shape: int, rng: np.random.Generator,
 
 def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, rng: np.random.Generator,
                noise: NoiseConfig | None = None, no3d_fraction: float = 0.1,
-               free_fraction: float = 0.25, world: bool = True) -> dict[str, torch.Tensor]:
+               free_fraction: float = 0.25, world: bool = True,
+               noise_level: float = 1.0) -> dict[str, torch.Tensor]:
     """Views and detector output for pool bodies ``idx``; noise None draws a BlazePose-like
-    detector per batch; ``world`` False films every body with the free views only."""
+    detector per batch (its 3D errors scaled by ``noise_level``); ``world`` False films every body
+    with the free views only."""
     lm = pool["landmarks"][idx].numpy().astype(np.float64)
     if world:
         v = film_world(lm, pool["world_rot"][idx].numpy(), rng, free_fraction)
     else:
         v = sample_views(lm, rng)
     cam_lm = np.einsum("bij,bkj->bki", v.rotation, lm) + v.transl[:, None]
-    noise = noise or detector_noise(rng)
+    noise = noise or detector_noise(rng, level=noise_level)
     kp, lm3d, _ = synthesize_keypoints(cam_lm, v.rotation, v.transl, v.intrinsics, rng, noise)
     if no3d_fraction > 0:
         lm3d[rng.random(len(idx)) < no3d_fraction] = 0.0
@@ -162,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-fraction", type=float, default=0.7,
                     help="share of pool poses drawn from the motion capture")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
+    ap.add_argument("--noise-level", type=float, default=1.0,
+                    help="strength of the simulated BlazePose 3D errors (1: the full model)")
     ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
     ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = ap.parse_args(argv)
@@ -211,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(pool["pose"])
     t_train = time.time()
     for step in range(1, args.steps + 1):
-        batch = make_batch(pool, rng.integers(0, n, args.batch), rng)
+        batch = make_batch(pool, rng.integers(0, n, args.batch), rng,
+                           noise_level=args.noise_level)
         terms = losses(net, skel, batch)
         loss = sum(WEIGHTS[k] * v for k, v in terms.items())
         opt.zero_grad(set_to_none=True)
@@ -233,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch,
             "pool_bodies": n, "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
             "real_fraction": args.real_fraction if train_clips else 0.0,
+            "noise_level": args.noise_level,
             "mocap_training_frames": 0 if real_poses is None else int(len(real_poses)),
             "mocap_heldout_subjects": sorted({c.subject for c in held_clips}),
             "samples_seen": args.steps * args.batch, "lr": args.lr,

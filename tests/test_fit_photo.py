@@ -40,6 +40,34 @@ def test_photo_fit_sits_on_the_person(ryota_png, ryota_mask_png, artifacts, one_
     lm = camera.project(fit.landmarks)
     assert lm[0, 1] < lm[27, 1] and lm[0, 1] < lm[28, 1]
     assert lm[11, 0] > lm[12, 0]
+    # ryota stands straight in an A-pose: straight knees and a trunk in line with the legs
+    knees, trunk = knee_flexion_deg(fit.params), trunk_to_legs_deg(fit, body)
+    print(f"ryota: knee flexion {knees[0]:.1f} / {knees[1]:.1f} deg, trunk {trunk:.1f} deg off "
+          "the legs' line")
+    assert knees.max() < 10.0 and trunk < 10.0
+
+
+def knee_flexion_deg(params) -> np.ndarray:
+    """(2,) flexion of the fitted body's left and right knee, degrees: the knee joint's rotation
+    about its hinge (core.body.anny_limits), 0 for the model's straight leg."""
+    import torch
+
+    from core.body.anny_body import POSE_JOINTS
+    from core.body.anny_limits import to_limit_coords
+
+    c = to_limit_coords(torch.as_tensor(params.body_pose)[None])[0].numpy()
+    return np.degrees([c[POSE_JOINTS.index(f"lowerleg01.{s}"), 0] for s in "LR"])
+
+
+def trunk_to_legs_deg(fit, body) -> float:
+    """Angle between the trunk (hips -> neck of the body's joints) and the legs' line (ankles
+    -> hips), degrees; 0 for a body standing straight."""
+    j = {n: fit.joints[i] for i, n in enumerate(body.joint_names)}
+    hips = 0.5 * (j["upperleg01.L"] + j["upperleg01.R"])
+    ankles = 0.5 * (j["foot.L"] + j["foot.R"])
+    trunk, legs = j["neck01"] - hips, hips - ankles
+    cos = trunk @ legs / (np.linalg.norm(trunk) * np.linalg.norm(legs))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
 def test_fit_command_writes_fits_meshes_and_overlays(ryota_png, tmp_path, one_thread):

@@ -120,3 +120,29 @@ def test_fit_all_cancel_close_and_restore(window, qtbot, taiji_mp4, tmp_path, ar
         assert w2.actions_by_key["export"].isEnabled()  # faces came back with the session
     finally:
         close_window(w2)
+
+
+def test_taiji_stands_upright_in_the_3d_view(window, qtbot, taiji_mp4, tmp_path, artifacts):
+    """The tai chi man, fitted in the window, stands upright when the 3D view is turned to his
+    side: trunk in line with the legs and vertical in the (level) camera's frame."""
+    media = copy_media(taiji_mp4, tmp_path / "media")
+    assert window.open_path(media)
+    c = window.controller
+    for index in (60, 200, 330):
+        window.timeline.set_index(index)
+        window.actions_by_key["fit"].trigger()
+        wait_idle(qtbot, window, 180_000)
+        assert window.errors.last is None, window.errors.last
+        fit = c.fit(index)
+        assert fit is not None and fit.params is not None
+        lm = fit.landmarks
+        hips, shoulders = lm[[23, 24]].mean(0), lm[[11, 12]].mean(0)
+        ankles = lm[[27, 28]].mean(0)
+        trunk, legs = shoulders - hips, hips - ankles
+        stoop = np.degrees(np.arccos(trunk @ legs / np.linalg.norm(trunk) / np.linalg.norm(legs)))
+        tilt = np.degrees(np.arccos(-trunk[1] / np.linalg.norm(trunk)))   # camera y is down
+        print(f"taiji frame {index}: trunk {stoop:.1f} deg off the legs' line, {tilt:.1f} deg "
+              "off the camera's vertical")
+        assert stoop < 15.0 and tilt < 20.0, (index, stoop, tilt)
+    window.viewer.view("side")
+    screenshot(window, artifacts / "window_taiji_side.png")

@@ -134,15 +134,19 @@ def film_world(landmarks: np.ndarray, world_rot: np.ndarray, rng: np.random.Gene
     return Views(rot, _rotvec(rot), transl, intr)
 
 
-def detector_noise(rng: np.random.Generator, swap_prob: float = 0.02) -> NoiseConfig:
+def detector_noise(rng: np.random.Generator, swap_prob: float = 0.02,
+                   level: float = 1.0) -> NoiseConfig:
     """A random BlazePose-like detector for one training batch: 2D noise and dropouts, and its
     3D errors (depth flattened or stretched, bent knees, lean, tilt, limb depth flips, the
-    mirror-image reading of people seen from behind, noisy hidden joints)."""
+    mirror-image reading of people seen from behind, noisy hidden joints), each scaled by
+    ``level``."""
+    k = float(level)
     return NoiseConfig(noise_px=float(rng.uniform(0.5, 8.0)), dropout=float(rng.uniform(0.0, 0.12)),
-                       swap_prob=swap_prob, landmark_noise_m=float(rng.uniform(0.01, 0.05)),
-                       depth_scale=(0.55, 1.15), tilt_deg=float(rng.uniform(2.0, 10.0)),
-                       bend_m=(float(rng.uniform(0.0, 0.08)), 0.04),
-                       lean_m=(float(rng.uniform(0.0, 0.04)), 0.03),
-                       hidden_noise_m=float(rng.uniform(0.0, 0.08)),
-                       mirror_prob=float(rng.uniform(0.0, 0.08)),
-                       mirror_view_prob=float(rng.uniform(0.0, 0.12)))
+                       swap_prob=swap_prob, landmark_noise_m=float(rng.uniform(0.01, 0.01 + 0.04 * k)),
+                       depth_scale=(1.0 - 0.45 * k, 1.0 + 0.15 * k),
+                       tilt_deg=float(rng.uniform(2.0, 2.0 + 8.0 * k)),
+                       bend_m=(float(rng.uniform(0.0, 0.08 * k)), 0.04 * k),
+                       lean_m=(float(rng.uniform(0.0, 0.04 * k)), 0.03 * k),
+                       hidden_noise_m=float(rng.uniform(0.0, 0.08 * k)),
+                       mirror_prob=float(rng.uniform(0.0, 0.08 * k)),
+                       mirror_view_prob=float(rng.uniform(0.0, 0.12 * k)))
