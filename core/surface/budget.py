@@ -81,8 +81,8 @@ def _person_box(mask: np.ndarray, threshold: float) -> tuple[int, int, int, int]
 
 
 def _moved_landmarks(points, x0: int, y0: int, scale: float):
-    """A copy of (N, 3) [x, y, z-or-confidence] landmarks in view pixels (z in pixels is
-    scaled when ``scale_z``), or None."""
+    """A copy of (N, 3) [x, y, z-or-confidence] landmarks with x, y in view pixels (the third
+    column as it is), or None."""
     if points is None:
         return None
     p = np.array(points, np.float32, copy=True)
