@@ -2,7 +2,7 @@
 other calibrated views' silhouettes (the hidden side becomes visible there).
 
     .venv/bin/python bench/real_surface.py [--quick] [--captures pose2sim_single,pose2sim_multi]
-        [--frames 10,30,50,70,90] [--no-garment] [--no-folds] [--readme]
+        [--frames 10,30,50,70,90] [--no-garment] [--no-folds] [--switches] [--readme]
 
 For each capture in ../shared/realdata (core.evaluation.datasets) and each chosen frame:
 1. BlazePose, the face mesh and the person mask in every view, as the app detects a photo
@@ -21,7 +21,9 @@ For each capture in ../shared/realdata (core.evaluation.datasets) and each chose
    included) against that view's mask of the foreground person (the detected mask's parts that
    hold the reference's projected keypoints, core.evaluation.multiview.foreground_mask):
    silhouette IoU. Only views whose detection is of the reference person take part (the
-   triangulation's member views), as source or as judge. "opposite" is the view whose optical axis is most opposite to the source's:
+   triangulation's member views), as source or as judge.
+``--switches`` adds each mode with the folds off and with the garment layer off, built on the
+same fits (the fit is the largest variation between runs, so on/off is only fair on one fit). "opposite" is the view whose optical axis is most opposite to the source's:
    the hidden side seen from the front.
 Reported: the mean IoU over the other views and over the opposite view, per capture and method,
 over every source view and frame; also the source view's own IoU (how well each fits the mask
@@ -52,7 +54,6 @@ SECTION = "### Real multi-view surface"
 LIMB_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 #: Silhouettes are compared at this fraction of each view's resolution.
 RENDER_SCALE = 0.5
-METHODS = ("naked body", "depth", "implicit")
 
 
 def log(msg: str) -> None:
@@ -140,8 +141,10 @@ def detections(capture: Capture, frames: list[int]) -> dict:
 
 
 # ---- one capture ----------------------------------------------------------------------------
-def run_capture(capture: Capture, frames: list[int], body, surface_config) -> list[dict]:
-    """One row per (source view, frame, method, judging view): IoU and flags."""
+def run_capture(capture: Capture, frames: list[int], body, variants: list[tuple]) -> list[dict]:
+    """One row per (source view, frame, method, judging view): IoU and flags. variants: (name
+    suffix, SurfaceConfig factory of a mode); every variant of both modes is built on the same
+    fit."""
     from core.fitting import FitConfig, fit_observation
     from core.surface import reconstruct_surface
 
@@ -184,12 +187,13 @@ def run_capture(capture: Capture, frames: list[int], body, surface_config) -> li
             s, R, t = similarity(fit.landmarks[list(LIMB_JOINTS)], ref[list(LIMB_JOINTS)])
             meshes = {"naked body": (fit.vertices, body.faces)}
             secs = {"naked body": 0.0}
-            for mode in ("depth", "implicit"):
-                cfg = surface_config(mode)
-                t0 = time.perf_counter()
-                surf = reconstruct_surface(image, obs, fit, body, cfg)
-                secs[mode] = time.perf_counter() - t0
-                meshes[mode] = (surf.vertices, surf.faces)
+            for suffix, make in variants:
+                for mode in ("depth", "implicit"):
+                    name = mode + suffix
+                    t0 = time.perf_counter()
+                    surf = reconstruct_surface(image, obs, fit, body, make(mode))
+                    secs[name] = time.perf_counter() - t0
+                    meshes[name] = (surf.vertices, surf.faces)
             for method, (mv, mf) in meshes.items():
                 world = s * np.asarray(mv, np.float64) @ R.T + t
                 for u in masks:
@@ -199,10 +203,10 @@ def run_capture(capture: Capture, frames: list[int], body, surface_config) -> li
                                  "own": u == v, "opposite": u == opposite[v],
                                  "iou": iou(sil, masks[u]), "seconds": secs[method],
                                  "fit_s": fit_s})
-            recent = [r for r in rows[-len(masks) * len(METHODS):] if not r["own"]]
+            recent = [r for r in rows[-len(masks) * len(meshes):] if not r["own"]]
             log(f"  {capture.name} frame {f} from {views[v].name}: " + "  ".join(
                 f"{m} {np.mean([r['iou'] for r in recent if r['method'] == m]):.3f}"
-                for m in METHODS))
+                for m in meshes))
     return rows
 
 
@@ -210,7 +214,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| capture | method | novel views IoU | opposite view IoU | source view IoU | "
              "pairs (novel) | s/surface |", "|---|---|---:|---:|---:|---:|---:|"]
     for cap in dict.fromkeys(r["capture"] for r in rows):
-        for m in METHODS:
+        for m in dict.fromkeys(r["method"] for r in rows):
             sel = [r for r in rows if r["capture"] == cap and r["method"] == m]
             novel = [r["iou"] for r in sel if not r["own"]]
             opp = [r["iou"] for r in sel if r["opposite"]]
@@ -229,6 +233,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="pose2sim_single, one frame")
     ap.add_argument("--no-garment", action="store_true", help="garment layer off")
     ap.add_argument("--no-folds", action="store_true", help="folds from shading off")
+    ap.add_argument("--switches", action="store_true",
+                    help="also each mode with the folds off and with the garment layer off, on "
+                         "the same fits")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--readme", action="store_true", help="replace this section of bench/README.md")
     args = ap.parse_args(argv)
@@ -238,11 +245,16 @@ def main(argv=None) -> int:
     from core.body import load_body_model
     from core.surface import SurfaceConfig
 
-    def surface_config(mode: str) -> SurfaceConfig:
-        cfg = SurfaceConfig(mode=mode)
-        cfg.garment.enabled = not args.no_garment
-        cfg.folds.enabled = not args.no_folds
-        return cfg
+    def variant(garment: bool, folds: bool):
+        def make(mode: str) -> SurfaceConfig:
+            cfg = SurfaceConfig(mode=mode)
+            cfg.garment.enabled, cfg.folds.enabled = garment, folds
+            return cfg
+        return make
+
+    variants = [("", variant(not args.no_garment, not args.no_folds))]
+    if args.switches:
+        variants += [(", folds off", variant(True, False)), (", garment off", variant(False, True))]
 
     body = load_body_model("anny")
     frames = [int(x) for x in args.frames.split(",")]
@@ -250,8 +262,7 @@ def main(argv=None) -> int:
     rows = []
     for name in args.captures.split(","):
         capture = load_capture(name)
-        rows += run_capture(capture, [f for f in frames if f < capture.frames], body,
-                            surface_config)
+        rows += run_capture(capture, [f for f in frames if f < capture.frames], body, variants)
     layers = (f"garment layer {'off' if args.no_garment else 'on'}, "
               f"folds {'off' if args.no_folds else 'on'}")
     head = (f"Clothed surface against the other calibrated views' person masks, frames "

@@ -22,7 +22,7 @@ Each case is reported as the mean over the views (a single image shows a differe
 the garment from each side), then every view on its own row.
 
 Run: .venv/bin/python bench/surface_synthetic.py [--cases shirt,skirt] [--views 0,90] [--true-body]
-     [--no-garment] [--no-folds] [--quick]
+     [--no-garment] [--no-folds] [--switches] [--quick]
 """
 from __future__ import annotations
 
@@ -72,6 +72,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-garment", action="store_true", help="turn the garment layer off")
     ap.add_argument("--no-folds", action="store_true", help="turn the folds from shading off")
+    ap.add_argument("--switches", action="store_true",
+                    help="also each mode with the folds off and with the garment layer off, on "
+                         "the same fits")
     ap.add_argument("--save", default="", help="folder for the rendered inputs (PNG)")
     ap.add_argument("--quick", action="store_true",
                     help="two views (front, side) of three cases, to check it runs")
@@ -83,7 +86,10 @@ def main(argv=None) -> int:
     body = load_body_model("anny")
     cam = Camera.from_fov(512, 512)
     views = [float(a) for a in args.views.split(",")]
-    methods = ("naked body",) + SurfaceConfig.MODES
+    variants = [("", not args.no_garment, not args.no_folds)]
+    if args.switches:            # on the same fits: the fit is what varies most between runs
+        variants += [(", folds off", True, False), (", garment off", False, True)]
+    methods = ("naked body",) + tuple(m + v[0] for v in variants for m in SurfaceConfig.MODES)
     rows = []                                       # (case, yaw, method, metrics, fit s, s/image)
     cpu = {m: [] for m in SurfaceConfig.MODES}      # CPU seconds of every surface, per mode
     warm = set()
@@ -108,21 +114,22 @@ def main(argv=None) -> int:
             fit_s = time.perf_counter() - t0
             rows.append((case, yaw, "naked body", surface_distances((fit.vertices, body.faces), gt),
                          fit_s, float("nan")))
-            for mode in SurfaceConfig.MODES:
-                cfg = SurfaceConfig(mode=mode)
-                cfg.garment.enabled = not args.no_garment
-                cfg.folds.enabled = not args.no_folds
-                if mode not in warm:                # first run pays one-off caches
-                    reconstruct_surface(img, obs, fit, body, cfg)
-                    warm.add(mode)
-                t0, c0 = time.perf_counter(), time.process_time()
-                s = reconstruct_surface(img, obs, fit, body, cfg)
-                sec = time.perf_counter() - t0
-                cpu[mode].append(time.process_time() - c0)
-                rows.append((case, yaw, mode, surface_distances((s.vertices, s.faces), gt), fit_s,
-                             sec))
+            for suffix, garment, folds in variants:
+                for mode in SurfaceConfig.MODES:
+                    cfg = SurfaceConfig(mode=mode)
+                    cfg.garment.enabled, cfg.folds.enabled = garment, folds
+                    if mode not in warm:                # first run pays one-off caches
+                        reconstruct_surface(img, obs, fit, body, cfg)
+                        warm.add(mode)
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    s = reconstruct_surface(img, obs, fit, body, cfg)
+                    sec = time.perf_counter() - t0
+                    if not suffix:
+                        cpu[mode].append(time.process_time() - c0)
+                    rows.append((case, yaw, mode + suffix,
+                                 surface_distances((s.vertices, s.faces), gt), fit_s, sec))
             print("  " + f"{case:9s} yaw {yaw:5.0f}  " + "  ".join(
-                f"{r[2]} {r[3]['chamfer']:.2f}" for r in rows[-3:]), flush=True)
+                f"{r[2]} {r[3]['chamfer']:.2f}" for r in rows[-len(methods):]), flush=True)
     setting = "true body" if args.true_body else f"fitted ({args.quality})"
     layers = (f"garment layer {'off' if args.no_garment else 'on'}, "
               f"folds {'off' if args.no_folds else 'on'}")

@@ -216,7 +216,7 @@ def depth_surface(maps: DepthMaps, camera: Camera) -> tuple[np.ndarray, np.ndarr
             if maps.prior is not None:
                 # Near the band's level set, the body's own sub-voxel distance in bare zones
                 # (the prior's grid is coarse there).
-                fine = np.abs(b - dist) < 2.5 * dz
+                fine = np.abs(b - dist) < 1.5 * dz
                 v_b, f_b = maps.body_mesh
                 exact = plane_distance(pts[fine.ravel()], v_b, main_part_faces(f_b),
                                        far=1.5 * metres_per_cell)
