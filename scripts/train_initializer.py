@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-fraction", type=float, default=0.7,
                     help="share of pool poses drawn from the motion capture")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
+    ap.add_argument("--free-fraction", type=float, default=0.25,
+                    help="share of views with a free camera (any orientation) instead of a realistic one")
     ap.add_argument("--noise-level", type=float, default=1.0,
                     help="strength of the simulated BlazePose 3D errors (1: the full model)")
     ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     t_train = time.time()
     for step in range(1, args.steps + 1):
         batch = make_batch(pool, rng.integers(0, n, args.batch), rng,
-                           noise_level=args.noise_level)
+                           free_fraction=args.free_fraction, noise_level=args.noise_level)
         terms = losses(net, skel, batch)
         loss = sum(WEIGHTS[k] * v for k, v in terms.items())
         opt.zero_grad(set_to_none=True)
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch,
             "pool_bodies": n, "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
             "real_fraction": args.real_fraction if train_clips else 0.0,
-            "noise_level": args.noise_level,
+            "noise_level": args.noise_level, "free_fraction": args.free_fraction,
             "mocap_training_frames": 0 if real_poses is None else int(len(real_poses)),
             "mocap_heldout_subjects": sorted({c.subject for c in held_clips}),
             "samples_seen": args.steps * args.batch, "lr": args.lr,

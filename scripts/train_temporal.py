@@ -166,7 +166,7 @@ def _film_real(pool, idx, frames, lm, rng):
 
 def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, window: int,
                rng: np.random.Generator, noise: NoiseConfig | None = None,
-               missing: float = 0.04) -> dict[str, torch.Tensor]:
+               missing: float = 0.04, noise_level: float = 1.0) -> dict[str, torch.Tensor]:
     """Films ``window`` frames of each pool motion ``idx`` (see the module docstring): a real
     pool (with world paths) by a static realistic camera, a synthetic one by a free camera."""
     b, length = len(idx), pool["landmarks"].shape[1]
@@ -176,7 +176,7 @@ def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, window: int,
     film = _film_real if "world_rot" in pool else _film_synthetic
     R, transl, intrinsics = film(pool, idx, frames, lm, rng)
     cam = np.einsum("btij,btkj->btki", R, lm) + transl[:, :, None]
-    noise = noise or detector_noise(rng, swap_prob=0.03)
+    noise = noise or detector_noise(rng, swap_prob=0.03, level=noise_level)
     flat = lambda a: a.reshape((b * window,) + a.shape[2:])  # noqa: E731
     intr = np.repeat(intrinsics, window, 0)
     kp, lm3d, _ = synthesize_keypoints(flat(cam), flat(R), flat(transl), intr, rng, noise)
@@ -267,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-sequences", type=int, default=480, help="real motion crops in the pool")
     ap.add_argument("--real-fraction", type=float, default=0.7, help="share of steps on real motion")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
+    ap.add_argument("--noise-level", type=float, default=1.0,
+                    help="strength of the simulated BlazePose 3D errors (1: the full model)")
     ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
     ap.add_argument("--out", default=str(WEIGHTS))
     args = ap.parse_args(argv)
@@ -316,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     for step in range(1, args.steps + 1):
         src = real if real is not None and rng.random() < args.real_fraction else pool
         idx = rng.integers(0, len(src["shape"]), args.batch)
-        parts = losses(net, skel, make_batch(src, idx, args.window, rng))
+        parts = losses(net, skel, make_batch(src, idx, args.window, rng,
+                                             noise_level=args.noise_level))
         loss = sum(WEIGHTS_LOSS[k] * v for k, v in parts.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -333,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             "threads": args.threads,
             "real_sequences": 0 if real is None else args.real_sequences,
             "real_fraction": args.real_fraction if real is not None else 0.0,
+            "noise_level": args.noise_level,
             "mocap_heldout_subjects": sorted({c.subject for c in held_clips}),
             "data": "real: CMU motion capture retargeted onto Anny, realistic static cameras "
                     "(core.synthetic.world_views); synthetic: Anny motions from "

@@ -71,7 +71,7 @@ class LossWeights:
     landmarks3d: float = 10.0
     silhouette: float = 10.0
     pose_prior: float = 10.0
-    motion_prior: float = 10.0
+    motion_prior: float = 20.0
     pose_l2: float = 0.005
     shape_prior: float = 0.01
     interpenetration: float = 50.0
