@@ -472,6 +472,7 @@ class StudioController(QObject):
             self._changed(item.index)
         elif isinstance(item, FrameFit):
             self.session.add_fit(item)
+            self._fits_version = getattr(self, "_fits_version", 0) + 1
             self._changed(item.index)
         elif pipeline.is_surface(item):
             self.session.add_surface(item)
@@ -602,6 +603,20 @@ class StudioController(QObject):
             self._saver = None
             QCoreApplication.sendPostedEvents(self, 0)  # its outcome (and a follow-up save)
 
+    def scene_up(self):
+        """The world's up (3,) in the camera frame, read off every fitted frame's legs
+        (core.export.upright), or None for a level camera: the 3D view and the exports turn the
+        body by it, so a camera that looked down does not make the person lean. Cached until a
+        fit lands or the session changes."""
+        if self.session is None:
+            return None
+        key = (id(self.session), getattr(self, "_fits_version", 0), len(self.session.fits))
+        if getattr(self, "_up_key", None) != key:
+            from core.export.upright import fits_up
+
+            self._up_key, self._up = key, fits_up(self.session.fits.values())
+        return self._up
+
     def fitted_indices(self) -> list[int]:
         if self.session is None:
             return []
@@ -630,7 +645,8 @@ class StudioController(QObject):
         try:
             for f in fits:
                 path = base.with_name(f"{base.stem}_{f.index:06d}.obj") if options.all_frames else base
-                verts = pipeline.upright(f.vertices) if options.orientation == "upright" else f.vertices
+                verts = (pipeline.upright(f.vertices, self.scene_up())
+                         if options.orientation == "upright" else f.vertices)
                 written.append(pipeline.write_obj(path, verts, faces))
                 if options.params and f.params is not None:
                     f.params.save_npz(path.with_suffix(".npz"))
@@ -667,7 +683,7 @@ class StudioController(QObject):
             written = export_file(options.path, options.format, options.what, body, fits=fits,
                                   index=self.index, all_frames=options.all_frames,
                                   surface=self.surface(), avatar=avatar, fps=fps,
-                                  orientation=options.orientation)
+                                  orientation=options.orientation, up=self.scene_up())
             f = self.fit()
             if options.params and options.what == "body" and not options.all_frames \
                     and f is not None and f.params is not None:
@@ -698,7 +714,8 @@ class StudioController(QObject):
         if path.suffix.lower() != ".obj":
             path = path.with_suffix(".obj")
         try:
-            written = pipeline.write_textured_obj(path, mesh, options.orientation)
+            up = self.scene_up() if options.what == "surface" else None   # avatar: canonical
+            written = pipeline.write_textured_obj(path, mesh, options.orientation, up)
         except OSError as exc:
             raise StudioError(f"Cannot write '{path}' ({exc.strerror or exc}); choose a folder "
                               "you can write to.") from exc

@@ -439,6 +439,7 @@ class MainWindow(QMainWindow):
                 layer = None
             fv.set_layer_patch("body", layer)
             self._overlay_ms = (time.perf_counter() - t0) * 1000
+            self.viewer.set_up(c.scene_up())     # a camera that looked down: stand them up
             self.viewer.set_body(fit.vertices, c.faces, fit.joints, c.parents)
             lines.append(f"fit: {fit.status.replace('_', ' ')}")
             if np.isfinite(fit.error):
@@ -479,8 +480,8 @@ class MainWindow(QMainWindow):
 
     def _on_avatar_preview(self, snap) -> None:
         """Live preview: the avatar in its rest pose as the optimizer improves it."""
-        self.viewer.set_clothed("avatar", snap.vertices, snap.faces, key=("preview",
-                                                                          snap.faces.shape))
+        self.viewer.set_clothed("avatar", snap.vertices, snap.faces, frame="canonical",
+                                key=("preview", snap.faces.shape))
         best = f", best {snap.best_loss:.4f}" if np.isfinite(snap.best_loss) else ""
         self.status_label.setText(f"Optimize subject: step {snap.iteration}{best}")
 

@@ -258,11 +258,12 @@ def body_layer(vertices: np.ndarray, faces: np.ndarray, camera: Camera,
     return rgba
 
 
-def upright(vertices: np.ndarray) -> np.ndarray:
-    """Camera frame -> upright world frame (y up, the subject facing +z); (V, 3) float32."""
+def upright(vertices: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """Camera frame -> upright world frame (y along ``up``, the world's up in the camera frame,
+    or a level camera's; the subject facing +z); (V, 3) float32."""
     from core.export.mesh_io import camera_to_upright
 
-    return camera_to_upright(vertices)
+    return camera_to_upright(vertices, up)
 
 
 def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
@@ -531,15 +532,17 @@ def upright_avatar(vertices: np.ndarray) -> np.ndarray:
     return upright(vertices)
 
 
-def write_textured_obj(path: Path, mesh, orientation: str = "upright") -> list[Path]:
+def write_textured_obj(path: Path, mesh, orientation: str = "upright",
+                       up: np.ndarray | None = None) -> list[Path]:
     """Write a coloured mesh (SurfaceMesh or SubjectResult: vertices, faces, vertex_colors,
     optional uvs / face_uvs / texture) as OBJ (+ MTL + PNG when textured).
 
-    orientation: "upright" (y up) or "camera" (as stored). returns: the files written.
+    orientation: "upright" (y up, along ``up`` when given: see ``upright``) or "camera" (as
+    stored). returns: the files written.
     """
     from core.export.mesh_io import write_obj as _write_obj
 
-    verts = upright(mesh.vertices) if orientation == "upright" else mesh.vertices
+    verts = upright(mesh.vertices, up) if orientation == "upright" else mesh.vertices
     textured = mesh.texture is not None and mesh.uvs is not None
     obj = Path(_write_obj(path, verts, mesh.faces, vertex_colors=mesh.vertex_colors,
                           uvs=mesh.uvs if textured else None,

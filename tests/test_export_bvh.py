@@ -44,10 +44,10 @@ def test_bvh_round_trip_matches_the_fitted_joints(anny, tmp_path, orientation):
     path = bvh.write_bvh(tmp_path / "motion.bvh", skeleton, motion, orientation=orientation)
     joints, frame_time, frames = reimported_joints(path, skeleton.names)
     assert frames == 8 and frame_time == pytest.approx(1 / 25.0)
-    F = rig.frame_matrix(orientation)
+    W = rig.world_matrix(orientation, motion.up)     # the fits' own up, when they stand
     for k, f in enumerate(fits):
         held = f if f.params is not None else fits[k - 1]          # the gap holds frame 2
-        err = np.linalg.norm(joints[k] - held.joints @ F.T, axis=1)
+        err = np.linalg.norm(joints[k] - held.joints @ W.T, axis=1)
         assert err.max() < 0.01, f"frame {k}: {err.max() * 100:.2f} cm"
     text = path.read_text()
     assert text.startswith("HIERARCHY\nROOT Hips") and "JOINT LeftUpperArm" in text
@@ -72,5 +72,6 @@ def test_track_bvh_replays_the_tracked_joints(tmp_path_factory):
         last = rec if rec["joints3d"] is not None else last
         if last is None:
             continue
-        err = np.linalg.norm(joints[k] - camera_to_upright(np.asarray(last["joints3d"])), axis=1)
+        err = np.linalg.norm(joints[k] - camera_to_upright(np.asarray(last["joints3d"]),
+                                                           data["camera_up"]), axis=1)
         assert err.max() < 0.01, f"frame {k}: {err.max() * 100:.2f} cm"

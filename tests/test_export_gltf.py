@@ -13,6 +13,7 @@ from core.body import load_body_model
 from core.cli import run_cli
 from core.export import gltf, rig
 from core.export.mesh_io import camera_to_upright
+from core.export.upright import scene_up
 from export_runs import PHOTO, VIDEO, cli_run, synthetic_fits, three_pose, validate
 
 
@@ -71,9 +72,9 @@ def test_skinned_motion_glb_matches_the_fitted_vertices(anny, fits10, tmp_path, 
     assert {"Hips", "Spine", "Chest", "Neck", "Head", "LeftShoulder", "LeftUpperArm",
             "LeftLowerArm", "LeftHand", "RightUpperLeg", "RightLowerLeg", "RightFoot"} \
         <= set(g.joint_names) and len(g.joint_names) == anny.num_joints   # full rig underneath
-    F = rig.frame_matrix(orientation)
+    W = rig.world_matrix(orientation, motion.up)        # the fits' own up, when they stand
     for k, f in enumerate(fits):
-        want = (f if f.params is not None else fits[k - 1]).vertices @ F.T
+        want = (f if f.params is not None else fits[k - 1]).vertices @ W.T
         err = np.linalg.norm(g.pose(g.times[k]) - want, axis=1)
         assert err.max() < 0.01, f"frame {k}: {err.max() * 100:.2f} cm"
 
@@ -129,7 +130,7 @@ def test_track_writes_motion_glb_and_bvh_by_default_and_no_meshes(tracked):
     for rec in frames:
         if rec["params"] is None:
             continue
-        joints = camera_to_upright(np.asarray(rec["joints3d"]))
+        joints = camera_to_upright(np.asarray(rec["joints3d"]), data["camera_up"])
         # the file's root joint (Hips) lands on the fitted root at every frame
         world = g.node_matrices(g.times[rec["index"]])
         hips = world[1 + g.joint_names.index("Hips"), :3, 3]
@@ -160,7 +161,10 @@ def test_fit_photo_writes_body_glb_and_obj_on_request(tmp_path_factory):
     v_obj = np.array([line.split()[1:4] for line in obj.read_text().splitlines()
                       if line.startswith("v ")], np.float32)
     g = gltf.read_glb(glb)                          # OBJ: camera frame; GLB: upright
-    assert np.abs(camera_to_upright(v_obj) - g.vertices).max() < 1e-5
+    # turned by the world's up that the fitted legs show (the landmarks of fits.json)
+    record = json.loads((out / "fits.json").read_text())["frames"][0]
+    up = scene_up([np.asarray(record["landmarks3d"])]).up
+    assert np.abs(camera_to_upright(v_obj, up) - g.vertices).max() < 2e-3
 
 
 def test_reconstruct_photo_writes_surface_and_textured_body_glbs(tmp_path_factory):

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from core.export.mesh_io import camera_to_upright
 from gui.dialogs.export_dialog import ExportOptions
 from gui.testing import (close_window, copy_media, new_window, screenshot,
                          wait_idle)
@@ -54,13 +55,19 @@ def test_fit_photo_overlay_mesh_and_export(window, qtbot, ryota_png, tmp_path, a
     window.viewer.view("front")
     screenshot(window, artifacts / "window_photo_fitted.png")
 
-    # export: the OBJ has the model's vertex count; upright turns y up
+    # export: the OBJ has the model's vertex count; upright turns y up along the world's up
+    # that ryota's straight legs show (the camera looked down a little), the viewer's too
     assert window.actions_by_key["export"].isEnabled()
     files = window.export(ExportOptions(tmp_path / "out" / "ryota.obj", "upright"))
     mesh = trimesh.load(files[0], process=False)
     assert len(mesh.vertices) == n_vertices
     assert {p.suffix for p in files} == {".obj", ".npz", ".json"}
-    np.testing.assert_allclose(mesh.vertices[:, 1], -fit.vertices[:, 1], atol=1e-5)
+    up = window.controller.scene_up()
+    assert up is not None and window.viewer.up is not None and np.allclose(window.viewer.up, up)
+    np.testing.assert_allclose(mesh.vertices, camera_to_upright(fit.vertices, up), atol=1e-5)
+    legs = mesh.vertices[np.argmax(mesh.vertices[:, 1])] - mesh.vertices[np.argmin(
+        mesh.vertices[:, 1])]
+    assert legs[1] > 1.5                                   # head over heels, metres
     cam = window.export(ExportOptions(tmp_path / "out" / "cam.obj", "camera", params=False))
     np.testing.assert_allclose(trimesh.load(cam[0], process=False).vertices, fit.vertices, atol=1e-5)
 
@@ -124,7 +131,8 @@ def test_fit_all_cancel_close_and_restore(window, qtbot, taiji_mp4, tmp_path, ar
 
 def test_taiji_stands_upright_in_the_3d_view(window, qtbot, taiji_mp4, tmp_path, artifacts):
     """The tai chi man, fitted in the window, stands upright when the 3D view is turned to his
-    side: trunk in line with the legs and vertical in the (level) camera's frame."""
+    side: trunk in line with the legs, and the legs vertical in the world the 3D view shows
+    (turned by the up his standing frames give, not by the camera's own axes)."""
     media = copy_media(taiji_mp4, tmp_path / "media")
     assert window.open_path(media)
     c = window.controller
@@ -144,5 +152,15 @@ def test_taiji_stands_upright_in_the_3d_view(window, qtbot, taiji_mp4, tmp_path,
         print(f"taiji frame {index}: trunk {stoop:.1f} deg off the legs' line, {tilt:.1f} deg "
               "off the camera's vertical")
         assert stoop < 15.0 and tilt < 20.0, (index, stoop, tilt)
+    up = c.scene_up()
+    assert up is not None and np.allclose(window.viewer.up, up)
+    for index in (60, 200, 330):
+        lm = camera_to_upright(c.fit(index).landmarks, up)
+        legs = lm[[23, 24]].mean(0) - lm[[27, 28]].mean(0)
+        trunk = lm[[11, 12]].mean(0) - lm[[23, 24]].mean(0)
+        lean = [float(np.degrees(np.arccos(v[1] / np.linalg.norm(v)))) for v in (legs, trunk)]
+        print(f"taiji frame {index} in the 3D view: legs {lean[0]:.1f} deg, trunk {lean[1]:.1f} "
+              "deg off the vertical")
+        assert max(lean) < 12.0, (index, lean)
     window.viewer.view("side")
     screenshot(window, artifacts / "window_taiji_side.png")

@@ -120,7 +120,8 @@ def test_track_prints_no_native_log_lines(tracked):
 def test_track_marks_fitted_frames_person_true(tracked):
     _, out = tracked
     data = json.loads((out / "fits.json").read_text())
-    assert list(data) == ["body_model", "input", "frames", "gaps"]    # a video lists held gaps
+    assert list(data) == ["body_model", "input", "frames", "gaps", "camera_up"]   # a video: held
+    # gaps, the up its motion files stand on
     assert all(len(gap) == 2 for gap in data["gaps"])
     frames = data["frames"]
     assert [f["index"] for f in frames] == list(range(12))

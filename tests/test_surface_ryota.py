@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from core.body import load_body_model
+from core.export.upright import fits_up
 from core.fitting import FitConfig, Iterations, fit_observation
 from core.media import open_source, read_image
 from core.perception import PoseDetector
 from core.render.raster import render_mask
 from core.surface import SurfaceConfig, reconstruct_surface, textured_body
-from core.surface.preview import render_colored, turned
+from core.surface.preview import levelled, render_colored, turned
 
 TORSO = ("spine05", "spine03", "spine01")
 
@@ -62,8 +63,9 @@ def test_ryota_surface_closed_around_torso_and_on_the_mask(ryota, mode, artifact
 
     grey = np.full_like(s.vertex_colors, 200)
     big = cam.scaled(1.5)
-    pics = [_crop(render_colored(turned(s.vertices, a), s.faces, grey, big)) for a in (0, 90, 180)]
-    pics += [_crop(render_colored(turned(s.vertices, a), s.faces, s.vertex_colors, big))
+    level = levelled(s.vertices, fits_up([fit]))   # as a level camera: no lean by its pitch
+    pics = [_crop(render_colored(turned(level, a), s.faces, grey, big)) for a in (0, 90, 180)]
+    pics += [_crop(render_colored(turned(level, a), s.faces, s.vertex_colors, big))
              for a in (0, 180)]
     h = max(p.shape[0] for p in pics)
     Image.fromarray(np.concatenate([np.pad(p, ((0, h - p.shape[0]), (0, 8), (0, 0)),

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from core.body import load_body_model
     from core.export.fits import frame_record, write_fits_json, write_frame_overlay
     from core.export.formats import chosen_formats, write_frame_files, write_surface_files
+    from core.export.upright import fits_up
     from core.fitting import FitConfig, fit_observation
     from core.media import open_source
     from core.media.frame_selection import parse_frames
@@ -105,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
                     if given is not None and obs.person:
                         obs.mask = given
                     fit = fit_observation(obs, source.camera, body, FitConfig(quality=args.fit_quality))
-                    write_frame_files(out, fit, body, formats, orientation=orientation)
+                    up = fits_up([fit])       # one world for the body and its surface
+                    write_frame_files(out, fit, body, formats, orientation=orientation, up=up)
                     write_frame_overlay(out, fit, frame.image, body, obs)
                     records.append(frame_record(fit))
                     if fit.vertices is None or obs.mask is None:
@@ -116,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
                         print(f"frame {i}: {note}", file=sys.stderr)
                     tb = None if args.no_body_texture else textured_body(frame.image, obs, fit,
                                                                          body, config)
-                    write_surface_files(out, i, surf, tb, formats, orientation=orientation)
+                    write_surface_files(out, i, surf, tb, formats, orientation=orientation,
+                                        up=up)
                     written += 1
                     print(f"frame {i} ({n + 1}/{len(indices)}): {surf.num_faces} faces, "
                           f"fit error {fit.error:.1f} px, surface "

@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from core.export.fits import frame_record, write_fits_json
     from core.export.formats import (chosen_formats, motion_gaps, write_frame_files,
                                      write_sequence_files)
+    from core.export.upright import fits_up
     from core.media import open_source
     from core.temporal import TrackConfig, track_video
 
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
                           file=sys.stderr, flush=True)
                     continue
                 records.append(frame_record(item))
-                poses.append(FrameFit(item.index, item.status, item.camera, item.params))
+                poses.append(FrameFit(item.index, item.status, item.camera, item.params,
+                                      landmarks=item.landmarks))   # landmarks: the world's up
                 write_frame_files(out, item, body, formats, glb=False)
                 if overlay is not None:
                     overlay.add(item)
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             if overlay is not None:
                 overlay.close()
             write_fits_json(out, body.name, str(args.input), records,
-                            gaps=motion_gaps(poses, args.every))
+                            gaps=motion_gaps(poses, args.every), camera_up=fits_up(poses))
         t1 = time.perf_counter()
         written = write_sequence_files(out, body, poses, formats,
                                        fps=source.fps if source.fps > 0 else 30.0,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .rig import Motion, Skeleton, forward_kinematics, frame_matrix
+from .rig import Motion, Skeleton, forward_kinematics, frame_matrix, world_matrix
 
 #: Euler order of the rotation channels (scipy's intrinsic upper-case convention).
 EULER = "ZXY"
@@ -57,7 +57,7 @@ def write_bvh(path: str | Path, skeleton: Skeleton, motion: Motion, *,
 
     orientation: "upright" (Y up, facing +Z) or "camera" (the fit's camera frame).
     """
-    F = frame_matrix(orientation)
+    F, W = frame_matrix(orientation), world_matrix(orientation, motion.up)
     J = skeleton.num_joints
     offsets = skeleton.offsets @ F.T
     parents = skeleton.parents
@@ -97,8 +97,11 @@ def write_bvh(path: str | Path, skeleton: Skeleton, motion: Motion, *,
         emit(root, 0)
     n = motion.num_frames
     rot = F @ motion.rotations[:, order] @ F.T                               # (N, J, 3, 3)
+    for k, j in enumerate(order):                       # the roots move in the world
+        if parents[j] < 0:
+            rot[:, k] = W @ motion.rotations[:, j] @ F.T
     angles = _unwrap(_euler_degrees(rot))                                    # (N, J, 3)
-    position = motion.translations @ F.T                                     # (N, 3)
+    position = motion.translations @ W.T                                     # (N, 3)
     values = np.concatenate([position[:, None], angles], 1).reshape(n, -1)
     lines += ["MOTION", f"Frames: {n}", f"Frame Time: {frame_time(motion):.8f}"]
     row = " ".join(["%.6f"] * values.shape[1]) + "\n"
@@ -124,6 +127,5 @@ def write_motion_bvh(path: str | Path, body, motion: Motion, *,
 def joint_positions(skeleton: Skeleton, motion: Motion, orientation: str = "upright"
                     ) -> np.ndarray:
     """(N, J, 3) float64 joint positions the BVH encodes, in its frame (for checks)."""
-    F = frame_matrix(orientation)
     _, pos = forward_kinematics(skeleton, motion.rotations, motion.translations)
-    return pos @ F.T
+    return pos @ world_matrix(orientation, motion.up).T

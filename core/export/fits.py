@@ -20,7 +20,9 @@ frames are in frame order, one record per processed frame::
 
 Frames without a body have person false and null body fields. Commands that write motion
 files (motion.glb, motion.bvh, avatar.glb) add ``gaps``: [[first, last], ...] the frame ranges
-without a fitted body, which those files hold at the last pose. The file is replaced atomically,
+without a fitted body, which those files hold at the last pose, and ``camera_up``: [x, y, z] the
+world's up in the camera frame that the upright motion files are turned by (read off the
+standing frames' legs, core.export.upright), null for a level camera. The file is replaced atomically,
 so a reader never sees half of it, and commands write it in a ``finally`` so frames finished
 before an error or Ctrl+C are kept.
 """
@@ -65,10 +67,11 @@ def frame_record(fit: FrameFit) -> dict:
 
 
 def write_fits_json(out_dir: str | Path, body_model: str, input_path: str | Path,
-                    records: Iterable[dict], gaps: list[list[int]] | None = None) -> Path:
+                    records: Iterable[dict], gaps: list[list[int]] | None = None,
+                    camera_up=False) -> Path:
     """Write ``out_dir/fits.json`` from per-frame records (``frame_record``), sorted by index,
-    replacing an earlier file atomically; ``gaps`` (when given) as the module docstring says.
-    returns: the path written."""
+    replacing an earlier file atomically; ``gaps`` and ``camera_up`` ((3,) or None; False:
+    not written) when given, as the module docstring says. returns: the path written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "fits.json"
@@ -77,6 +80,8 @@ def write_fits_json(out_dir: str | Path, body_model: str, input_path: str | Path
             "frames": sorted(records, key=lambda r: r["index"])}
     if gaps is not None:
         data["gaps"] = [[int(a), int(b)] for a, b in gaps]
+    if camera_up is not False:
+        data["camera_up"] = None if camera_up is None else [round(float(x), 6) for x in camera_up]
     tmp.write_text(json.dumps(data))
     tmp.replace(path)
     return path

@@ -128,14 +128,25 @@ def chosen_formats(args: argparse.Namespace, command: str, source_kind: str,
 
 
 # ---- the dispatcher ---------------------------------------------------------------------------
+def _to_file(orientation: str, up: np.ndarray | None):
+    """camera frame -> the file's frame: ``camera_to_upright`` by ``up`` for "upright"."""
+    from .mesh_io import camera_to_upright
+
+    if orientation == "upright":
+        return lambda v: camera_to_upright(v, up)
+    return lambda v: v
+
+
 def write_frame_files(out_dir: str | Path, fit, body, formats: Iterable[str], *,
-                      orientation: str = "upright", glb: bool = True) -> list[Path]:
+                      orientation: str = "upright", glb: bool = True,
+                      up: np.ndarray | None = None) -> list[Path]:
     """The per-frame mesh files of one FrameFit: DIR/meshes/NNNNNN.obj (camera frame) when
     ``obj`` is asked for, and DIR/meshes/NNNNNN.glb (``orientation``) when ``glb`` is and
-    ``glb`` is true (fit; track's GLB is the motion). returns: the files written."""
+    ``glb`` is true (fit; track's GLB is the motion). up: the world's up in the camera frame
+    (core.export.upright); None: read off this fit's own legs. returns: the files written."""
     from .fits import write_frame_mesh
     from .gltf import write_glb
-    from .mesh_io import camera_to_upright
+    from .upright import fits_up
 
     formats = set(formats)
     written: list[Path] = []
@@ -144,7 +155,7 @@ def write_frame_files(out_dir: str | Path, fit, body, formats: Iterable[str], *,
     if "obj" in formats:
         written.append(write_frame_mesh(out_dir, fit, body))
     if glb and "glb" in formats:
-        v = camera_to_upright(fit.vertices) if orientation == "upright" else fit.vertices
+        v = _to_file(orientation, fits_up([fit]) if up is None else up)(fit.vertices)
         written.append(write_glb(Path(out_dir) / "meshes" / f"{fit.index:06d}.glb", v,
                                  body.faces, name=body.name, frame=orientation))
     return written
@@ -210,13 +221,15 @@ def motion_gaps(fits, step: int = 1) -> list[list[int]]:
 
 
 def write_surface_files(out_dir: str | Path, index: int, surface, body_mesh, formats,
-                        *, orientation: str = "upright") -> list[Path]:
+                        *, orientation: str = "upright", up: np.ndarray | None = None
+                        ) -> list[Path]:
     """The files of one reconstructed frame in DIR/surfaces/: NNNNNN.obj / NNNNNN.glb (the clothed
     surface, vertex colours) and NNNNNN_body.obj / NNNNNN_body.glb (the fitted body with its
     texture; ``body_mesh`` None: none). OBJ stays in the camera frame; GLB follows
-    ``orientation``. returns: the files written."""
+    ``orientation`` (by ``up``, the world's up in the camera frame; None: a level camera).
+    returns: the files written."""
     from .gltf import write_glb
-    from .mesh_io import camera_to_upright, write_obj
+    from .mesh_io import write_obj
 
     formats = set(formats)
     base = Path(out_dir) / "surfaces"
@@ -229,12 +242,13 @@ def write_surface_files(out_dir: str | Path, index: int, surface, body_mesh, for
                                      body_mesh.faces, uvs=body_mesh.uvs,
                                      face_uvs=body_mesh.face_uvs, texture=body_mesh.texture))
     if "glb" in formats:
-        up = (lambda v: camera_to_upright(v)) if orientation == "upright" else (lambda v: v)
-        written.append(write_glb(base / f"{index:06d}.glb", up(surface.vertices), surface.faces,
+        to_file = _to_file(orientation, up)
+        written.append(write_glb(base / f"{index:06d}.glb", to_file(surface.vertices),
+                                 surface.faces,
                                  vertex_colors=surface.vertex_colors, name="surface",
                                  frame=orientation))
         if body_mesh is not None:
-            written.append(write_glb(base / f"{index:06d}_body.glb", up(body_mesh.vertices),
+            written.append(write_glb(base / f"{index:06d}_body.glb", to_file(body_mesh.vertices),
                                      body_mesh.faces, uvs=body_mesh.uvs,
                                      face_uvs=body_mesh.face_uvs, texture=body_mesh.texture,
                                      name="body", frame=orientation))
@@ -304,27 +318,30 @@ SUFFIX = {"obj": ".obj", "glb": ".glb", "bvh": ".bvh", "smpl": ".npz"}
 
 def export_file(path: str | Path, fmt: str, what: str, body, *, fits=(), index: int | None = None,
                 all_frames: bool = False, surface=None, avatar=None, fps: float = 30.0,
-                orientation: str = "upright") -> list[Path]:
+                orientation: str = "upright", up: np.ndarray | None = None) -> list[Path]:
     """One export of the GUI in a glTF, BVH or SMPL-layout file at ``path`` (its suffix is set).
 
     what: "body" (fits: the fitted FrameFits; index: the current frame, or ``all_frames``: one
     animated GLB over every fitted frame), "surface" (a core.surface.SurfaceMesh, camera frame)
     or "avatar" (a core.subject.SubjectResult: GLB skinned and animated, BVH of its poses).
     bvh and smpl always take every fitted frame. smpl writes ``path`` (.npz) and
-    ``<stem>_pare.pkl`` beside it. returns: the files written.
+    ``<stem>_pare.pkl`` beside it. up: the world's up in the camera frame for "upright"
+    (core.export.upright); None: read off ``fits``. returns: the files written.
     raises: StudioError when there is nothing of that kind to export or the format does not
     fit the item.
     """
     from .gltf import write_glb
-    from .mesh_io import camera_to_upright
+    from .upright import fits_up
 
     if fmt not in ITEM_FORMATS.get(what, ()):
         raise StudioError(f"The {what} cannot be exported as {fmt.upper()}; choose "
                           f"{_listing([f.upper() for f in ITEM_FORMATS.get(what, ())])}.")
     path = Path(path).with_suffix(SUFFIX[fmt])
-    up = (lambda v: camera_to_upright(v)) if orientation == "upright" else (lambda v: v)
+    if up is None:
+        up = fits_up(fits)
+    to_file = _to_file(orientation, up)
     if what == "surface":
-        return [write_glb(path, up(surface.vertices), surface.faces,
+        return [write_glb(path, to_file(surface.vertices), surface.faces,
                           vertex_colors=surface.vertex_colors, uvs=surface.uvs,
                           face_uvs=surface.face_uvs, texture=surface.texture, name="surface",
                           frame=orientation)]
@@ -344,7 +361,8 @@ def export_file(path: str | Path, fmt: str, what: str, body, *, fits=(), index: 
         if f is None or f.vertices is None:
             raise StudioError("This frame has no fitted body yet; press Fit frame (F) first, "
                               "then export.")
-        return [write_glb(path, up(f.vertices), body.faces, name=body.name, frame=orientation)]
+        return [write_glb(path, to_file(f.vertices), body.faces, name=body.name,
+                          frame=orientation)]
     if fmt == "smpl":
         from .smpl_layout import write_pare_output, write_smpl_params
 
@@ -353,6 +371,7 @@ def export_file(path: str | Path, fmt: str, what: str, body, *, fits=(), index: 
     from .rig import motion_from_fits
 
     motion = motion_from_fits(body, fitted, fps)
+    motion.up = up
     if fmt == "glb":
         from .gltf import write_motion_glb
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .rig import Motion, Skeleton, Skin, frame_matrix
+from .rig import Motion, Skeleton, Skin, frame_matrix, world_matrix
 
 _FLOAT, _USHORT, _UINT, _UBYTE = 5126, 5123, 5125, 5121
 _ARRAY, _ELEMENTS = 34962, 34963
@@ -208,10 +208,13 @@ def write_skinned_glb(path: str | Path, skeleton: Skeleton, skin: Skin, motion: 
     +Z, the default of glTF) or "camera" (the fit's camera frame). Colours / texture as
     ``write_glb``. returns: the path written.
     """
-    F = frame_matrix(orientation)
-    b = _Builder({"frame": orientation, "fps": float(motion.fps),
-                  "first_frame": int(motion.frame_ids[0]) if motion.num_frames else 0,
-                  "gaps": motion.gaps})
+    F, W = frame_matrix(orientation), world_matrix(orientation, motion.up)
+    extras = {"frame": orientation, "fps": float(motion.fps),
+              "first_frame": int(motion.frame_ids[0]) if motion.num_frames else 0,
+              "gaps": motion.gaps}
+    if orientation == "upright" and motion.up is not None:
+        extras["camera_up"] = [float(x) for x in motion.up]    # the camera's turn into the file
+    b = _Builder(extras)
     g = b.g
     J = skeleton.num_joints
     bind_joints = skeleton.bind_joints @ F.T
@@ -238,12 +241,14 @@ def write_skinned_glb(path: str | Path, skeleton: Skeleton, skin: Skin, motion: 
         anim = g.Animation(name="motion")
         times = b.accessor(np.asarray(motion.times, np.float32), "SCALAR", _FLOAT, bounds=True)
         rot = F @ motion.rotations @ F.T                                     # (N, J, 3, 3)
+        for r in roots:                                 # the root moves in the world
+            rot[:, r - 1] = W @ motion.rotations[:, r - 1] @ F.T
         moving = np.abs(rot - rot[:1]).max(axis=(0, 2, 3)) > 1e-7
         moving |= np.abs(rot[0] - np.eye(3)).max(axis=(1, 2)) > 1e-7
         moving[[r - 1 for r in roots]] = True
         channels = [(1 + int(j), "rotation", _quaternions(rot[:, j]))
                     for j in np.flatnonzero(moving)]
-        channels += [(r, "translation", (motion.translations @ F.T).astype(np.float32))
+        channels += [(r, "translation", (motion.translations @ W.T).astype(np.float32))
                      for r in roots]
         for node, path_, values in channels:
             kind = "VEC4" if path_ == "rotation" else "VEC3"
@@ -313,7 +318,8 @@ class GlbMesh:
     (``asset.extras["frame"]``; files of other tools are upright). times: (T,) float64 keyframe
     times of the animation in seconds (empty when there is none). fps: the source frame rate
     the file records (0 when unknown); first_frame: the source frame of its first keyframe.
-    joint_names: names of the skin's joints.
+    joint_names: names of the skin's joints. camera_up: (3,) the camera frame's world up the
+    studio turned an upright file by (``asset.extras["camera_up"]``), None for a level camera.
     """
 
     vertices: np.ndarray
@@ -326,6 +332,7 @@ class GlbMesh:
     fps: float
     joint_names: list[str]
     first_frame: int = 0
+    camera_up: np.ndarray | None = None
     _nodes: list = field(default_factory=list, repr=False)
     _parents: np.ndarray | None = field(default=None, repr=False)
     _channels: list = field(default_factory=list, repr=False)
@@ -447,6 +454,8 @@ def read_glb(path: str | Path) -> GlbMesh:
                    frame=str(extras.get("frame", "upright")), times=times,
                    fps=float(extras.get("fps", 0.0) or 0.0), joint_names=names,
                    first_frame=int(extras.get("first_frame", 0) or 0), _nodes=nodes,
+                   camera_up=(np.asarray(extras["camera_up"], np.float64)
+                              if len(extras.get("camera_up") or ()) == 3 else None),
                    _parents=parents, _channels=channels, _skin=skin)
 
 

@@ -16,17 +16,24 @@ from core.progress import NEVER, CancelToken
 from core.types import Progress
 
 
-def camera_to_upright(vertices: np.ndarray) -> np.ndarray:
+def camera_to_upright(vertices: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
     """Camera frame -> upright world frame.
 
     vertices: (..., 3) float, OpenCV camera frame (x right, y down, z forward, metres).
-    returns: (..., 3) float32 (x, -y, -z): y up and a person who faced the camera faces +z, the
-    convention of glTF, Blender's OBJ importer and most viewers. It is a 180 degree rotation
-    about x (determinant +1), so face winding and normals stay valid. Applying it twice gives
-    the input back.
+    up: (3,) the world's up in the camera frame (core.export.upright.scene_up: read off the
+        fitted body, so a camera that looked down does not tilt the person); None: a level
+        camera.
+    returns: (..., 3) float32 with y up and a person who faced the camera facing +z, the
+    convention of glTF, Blender's OBJ importer and most viewers. For a level camera it is
+    (x, -y, -z), a 180 degree turn about x. Always a rotation (determinant +1), so face winding
+    and normals stay valid; with ``up`` None, applying it twice gives the input back.
     """
     v = np.asarray(vertices, np.float32)
-    return v * np.array([1.0, -1.0, -1.0], np.float32)
+    if up is None:
+        return v * np.array([1.0, -1.0, -1.0], np.float32)
+    from core.export.upright import upright_rotation
+
+    return (v @ upright_rotation(up).T.astype(np.float32)).astype(np.float32)
 
 
 def _rows(fmt: str, values: np.ndarray) -> str:

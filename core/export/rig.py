@@ -95,6 +95,18 @@ def frame_matrix(orientation: str) -> np.ndarray:
     raise ValueError(f"orientation must be 'upright' or 'camera', not {orientation!r}")
 
 
+def world_matrix(orientation: str, up: np.ndarray | None) -> np.ndarray:
+    """(3, 3) float64 rotation from the camera frame into a file's frame for what moves in the
+    world (the root's rotation and translation): as ``frame_matrix``, but "upright" follows
+    ``up`` (the world's up in the camera frame, core.export.upright.scene_up) when given, so a
+    camera that looked down does not tilt the person. The bind pose keeps ``frame_matrix``."""
+    if orientation == "upright" and up is not None:
+        from .upright import upright_rotation
+
+        return upright_rotation(up)
+    return frame_matrix(orientation)
+
+
 # ---- skeleton ---------------------------------------------------------------------------------
 @dataclass
 class Skeleton:
@@ -149,6 +161,7 @@ class Motion:
         the camera frame, metres.
     shape: (S,) float32 the shape of the skeleton and skin.
     gaps: [first, last] frame-id ranges (inclusive) that had no fitted person and hold a pose.
+    up: (3,) the world's up in the camera frame (``world_matrix``) or None (a level camera).
     """
 
     frame_ids: np.ndarray
@@ -159,6 +172,7 @@ class Motion:
     translations: np.ndarray
     shape: np.ndarray
     gaps: list[list[int]] = field(default_factory=list)
+    up: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -325,8 +339,14 @@ def motion_from_params(body: BodyModel, frames: dict[int, BodyParams | None], fp
 
 
 def motion_from_fits(body: BodyModel, fits, fps: float, step: int = 1) -> Motion:
-    """``motion_from_params`` over FrameFits (core.types.FrameFit, any order)."""
-    return motion_from_params(body, {int(f.index): f.params for f in fits}, fps, step)
+    """``motion_from_params`` over FrameFits (core.types.FrameFit, any order), with the world's
+    up read off the fitted bodies' legs (``core.export.upright.scene_up``)."""
+    from .upright import fits_up
+
+    fits = list(fits)
+    motion = motion_from_params(body, {int(f.index): f.params for f in fits}, fps, step)
+    motion.up = fits_up(fits)
+    return motion
 
 
 # ---- skin -----------------------------------------------------------------------------------

@@ -51,6 +51,21 @@ def turned(vertices: np.ndarray, degrees: float, up: np.ndarray | None = None) -
     return (v - c) @ rot.T + c
 
 
+def levelled(vertices: np.ndarray, up: np.ndarray | None) -> np.ndarray:
+    """(V, 3) float64 vertices turned about their centre so that ``up`` (the world's up in the
+    camera frame, core.export.upright) becomes the camera's -y: the person as a level camera
+    would have seen them, for front / side / back pictures that do not lean by the camera's
+    pitch. ``up`` None: unchanged."""
+    v = np.asarray(vertices, np.float64)
+    if up is None:
+        return v
+    from core.export.upright import upright_rotation
+
+    rot = np.diag([1.0, -1.0, -1.0]) @ upright_rotation(up)
+    c = 0.5 * (v.min(0) + v.max(0))
+    return (v - c) @ rot.T + c
+
+
 def views(vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray, camera: Camera,
           angles: tuple[float, ...] = (0.0, 90.0)) -> np.ndarray:
     """(H, W * len(angles), 3) uint8 RGB: the mesh seen by ``camera`` turned by each angle."""

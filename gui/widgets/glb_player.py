@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import StudioError
-from core.export.mesh_io import camera_to_upright
 
 LAYER = "animation"
 
@@ -75,11 +74,11 @@ class GlbPlayer:
         if g is None:
             return
         v = g.pose(float(np.clip(t, g.times[0], g.times[-1])) if len(g.times) else 0.0)
-        v = camera_to_upright(v) if g.frame == "upright" else v   # the viewer turns it upright
         textured = g.texture is not None and g.uvs is not None
         self.viewer.set_clothed(LAYER, v, g.faces, g.colors, g.uvs if textured else None,
                                 g.faces if textured else None, g.texture if textured else None,
-                                key=("glb", id(g)))
+                                key=("glb", id(g)),
+                                frame="upright" if g.frame == "upright" else "camera")
 
     def close(self) -> None:
         """Forget the file and clear its layer."""

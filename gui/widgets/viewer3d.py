@@ -38,10 +38,11 @@ CLOTHED_LAYERS = {"surface": ("mdi.tshirt-crew", "Show the clothed surface of th
                                                    "(File > Open GLB in 3D viewer)")}
 
 
-def _to_view(vertices: np.ndarray) -> np.ndarray:
-    """Camera frame -> viewer frame (y up, subject facing +z): a 180° turn about x, the same
-    upright frame the OBJ export writes."""
-    return camera_to_upright(vertices)
+def _to_view(vertices: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """Camera frame -> viewer frame (y up along ``up``, the world's up in the camera frame, or a
+    level camera's: a 180° turn about x; subject facing +z): the upright frame the exports
+    write."""
+    return camera_to_upright(vertices, up)
 
 
 class Viewer3D(QWidget):
@@ -64,6 +65,8 @@ class Viewer3D(QWidget):
         self._joint_actor = None
         self._joint_parents = None
         self._shown_vertices = None
+        #: the world's up in the camera frame (core.export.upright), None for a level camera
+        self.up: np.ndarray | None = None
         self._faces: np.ndarray | None = None
         self._wireframe = False
         self._show_joints = False
@@ -121,6 +124,14 @@ class Viewer3D(QWidget):
         self.plotter.add_axes(interactive=False, line_width=2, labels_off=False)
 
     # ---- content ----------------------------------------------------------------------------------
+    def set_up(self, up: np.ndarray | None) -> None:
+        """Turn camera-frame meshes by the world's up ``up`` (3,) in the camera frame (None: a
+        level camera) from the next mesh shown on."""
+        same = (up is None) == (self.up is None) and (up is None or np.allclose(up, self.up))
+        if not same:
+            self.up = None if up is None else np.asarray(up, np.float64)
+            self._shown_vertices = None
+
     def set_body(self, vertices: np.ndarray | None, faces: np.ndarray | None,
                  joints: np.ndarray | None = None, parents: np.ndarray | None = None) -> None:
         """Show a body. vertices: (V, 3) float32 camera frame, metres; faces: (F, 3) int64;
@@ -128,7 +139,7 @@ class Viewer3D(QWidget):
         if vertices is None or faces is None:
             self.clear()
             return
-        pts = _to_view(vertices)
+        pts = _to_view(vertices, self.up)
         first = self.mesh is None
         if self.mesh is not None and self._faces is faces and self.mesh.n_points == len(pts):
             if self._shown_vertices is vertices:
@@ -171,14 +182,14 @@ class Viewer3D(QWidget):
     def _set_joints(self, joints: np.ndarray | None, parents: np.ndarray | None) -> None:
         if joints is not None and self.joints is not None and self._joint_actor is not None \
                 and self.joints.n_points == len(joints) and self._joint_parents is parents:
-            self.joints.points = _to_view(joints)  # same skeleton: move it
+            self.joints.points = _to_view(joints, self.up)  # same skeleton: move it
             return
         self.plotter.remove_actor("joints", render=False)
         self.joints = None
         self._joint_parents = parents
         if joints is None:
             return
-        pts = _to_view(joints)
+        pts = _to_view(joints, self.up)
         poly = pv.PolyData(pts)
         if parents is not None and len(parents) == len(pts):
             lines = [(2, int(p), i) for i, p in enumerate(parents) if p >= 0]
@@ -214,14 +225,16 @@ class Viewer3D(QWidget):
     def set_clothed(self, layer: str, vertices: np.ndarray | None, faces: np.ndarray | None = None,
                     colors: np.ndarray | None = None, uvs: np.ndarray | None = None,
                     face_uvs: np.ndarray | None = None, texture: np.ndarray | None = None,
-                    key: object = None) -> None:
+                    key: object = None, frame: str = "camera") -> None:
         """Show a coloured mesh on layer "surface" or "avatar"; None clears the layer.
 
         vertices: (V, 3) float32, camera frame or canonical body frame (y down), metres.
         faces: (F, 3) int64. colors: (V, 3) uint8 RGB vertex colours (None: plain grey).
         uvs (T, 2) float32 (v up), face_uvs (F, 3) int64, texture (H, W, 3) uint8: drawn with
         the texture when all three are given. key: identifies the topology and colours; the same
-        key only moves the points (cheap, for playback and live previews).
+        key only moves the points (cheap, for playback and live previews). frame: what the
+        vertices are in: "camera" (turned by ``up``), "canonical" (the body's rest frame,
+        turned as by a level camera) or "upright" (already y up: shown as given).
         """
         old = self._layer_actors.pop(layer, None)
         if vertices is None or faces is None:
@@ -230,7 +243,8 @@ class Viewer3D(QWidget):
             self.layers[layer], self._layer_keys[layer] = None, None
             self.plotter.render()
             return
-        pts = _to_view(vertices)
+        pts = (np.asarray(vertices, np.float32) if frame == "upright"
+               else _to_view(vertices, None if frame == "canonical" else self.up))
         textured = texture is not None and uvs is not None and face_uvs is not None
         poly = self.layers.get(layer)
         if poly is not None and old is not None and key is not None and \
