@@ -24,7 +24,10 @@ class WindowConfig:
     """Adam step size of rotations from the regressor's guess, radians per frame (shared out
     over the K basis functions as lr / sqrt(K), see ``basis``)."""
     lr_analytic: float = 0.03
-    """Adam step size of rotations from the analytic guess (per-frame unknowns), radians."""
+    """Adam step size of rotations from the analytic guess, radians."""
+    basis_analytic: float = 1.0
+    """``basis`` from the analytic guess: 1.0, per-frame unknowns (a guess that jitters from
+    frame to frame needs corrections at every frequency)."""
     lr_transl: float = 0.01
     """Adam step size of the root translation, metres per frame (shared out like ``lr``)."""
     basis: float = 0.34
@@ -53,8 +56,10 @@ class EvidenceConfig:
     (core.fitting.facing), scaled by how sure the evidence is."""
     pose_prior: float = 10.0
     """The body model's joint-limit prior."""
-    motion_prior: float = 10.0
-    """The learned pose prior of real human motion (core.priors.pose_prior), per frame."""
+    motion_prior: float = 20.0
+    """The learned pose prior of real human motion (core.priors.pose_prior), per frame (10 -> 20
+    removed the last front/back flip of the pose2sim walk's sequence fit, PA-MPJPE 74.3 ->
+    74.6 mm)."""
     pose_l2: float = 0.005
     """Squared pose magnitude (rad^2): unobserved joints stay near rest."""
     min_confidence: float = 0.2
@@ -226,8 +231,19 @@ class SequenceConfig:
     orientation: OrientationConfig = field(default_factory=OrientationConfig)
     ground: GroundConfig = field(default_factory=GroundConfig)
     use_regressor: bool = True
-    """Start each window from the temporal regressor's guess (assets/temporal); False starts
-    from the previous frame's body (or the rest pose)."""
+    """Load the temporal regressor (assets/temporal): the sequence's body shape comes from its
+    shape head (``shape.from_regressor``), and its pose is the first guess when ``guess`` says
+    so. False: the shape from a few single-frame fits."""
+    guess: str = "analytic"
+    """Each window's first guess: "analytic" (the default): each frame's orientation hypothesis
+    nearest the previous frame (or the one the facing evidence is sure of) and its limbs along
+    BlazePose's 3D directions (core.fitting.heuristic_init), median-filtered in time, then more
+    and larger window steps; "regressor": the temporal regressor's poses, turned by the
+    orientation candidates (core.temporal.orientation). On the real pose2sim walk (all 100
+    frames, 4 views) the regressor's guess gave PA-MPJPE 95.7 mm with 24 front/back flips, the
+    analytic one 74.6 mm with none: the regressor (trained on simulated BlazePose readings)
+    does not carry to the detector's real errors, and its retrained versions did worse there
+    (bench/README.md)."""
     vertices: bool = True
     """Fill FrameFit.vertices (the full mesh, needed for overlays and OBJs); False leaves only
     landmarks and joints (faster)."""

@@ -208,6 +208,10 @@ class SequenceFitter:
 
     # ---- shape ------------------------------------------------------------------------------
     @property
+    def _learned_guess(self) -> bool:
+        return self.regressor is not None and self.config.guess == "regressor"
+
+    @property
     def _shape_from_regressor(self) -> bool:
         return self.regressor is not None and self.config.shape.from_regressor
 
@@ -281,7 +285,7 @@ class SequenceFitter:
         """The window's first guess; frames the facing evidence says the detector read mirrored
         are relabelled in place (``frames`` is modified)."""
         facing = self._window_facing(frames)
-        if self.regressor is not None:
+        if self._learned_guess:
             go, bp = self._guess_learned(frames, facing)
         else:
             go, bp = self._guess_analytic(frames, facing)
@@ -420,10 +424,10 @@ class SequenceFitter:
             masks = [self._masks.pop(o.index, None) for o, _ in frames]
             sil = [silhouette_term(m, o, self.config.silhouette, self.body.device)
                    if s == "ok" else None for m, (o, s) in zip(masks, frames)]
-        if self.regressor is not None:
+        if self._learned_guess:
             kw = {}
         else:   # jittery analytic guesses: per-frame unknowns, more and larger steps
-            kw = dict(iterations=w.iterations_analytic, lr=w.lr_analytic, basis=1.0)
+            kw = dict(iterations=w.iterations_analytic, lr=w.lr_analytic, basis=w.basis_analytic)
         fitted = fit_window(self.rig, self.body, self.camera, ev, init, self._context,
                             self.config, silhouettes=sil, ground=self.ground, **kw)
         if self._update_ground(fitted, ok[:n]) and self._context is None:
