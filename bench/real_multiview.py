@@ -119,8 +119,10 @@ def build_reference(capture: Capture, dets: CaptureDetections, frames: int,
             other[v, f] = far and not tri.views[v]
             measured[v, f] = not other[v, f]
     pts = np.stack([t.points for t in tris])
+    # separate instants (photos) are not smoothed in time
+    head = pts[:, :11].copy() if capture.photos else smooth_in_time(pts[:, :11], HEAD_SIGMA_FRAMES)
     ref = Reference(tris, measured, other, missed, flipped, smooth_in_time(pts, REF_SIGMA_FRAMES),
-                    head=smooth_in_time(pts[:, :11], HEAD_SIGMA_FRAMES))
+                    head=head)
     ref.quality = reference_quality(capture, tris, plain, ref, t_tri / max(frames, 1))
     return ref
 

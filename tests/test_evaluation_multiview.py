@@ -173,6 +173,8 @@ def test_smooth_in_time_keeps_constants_and_gaps():
     np.testing.assert_allclose(np.delete(y, 5, 0), 1.0)
     lin = np.arange(30.0)[:, None] * np.ones((1, 3))
     np.testing.assert_allclose(smooth_in_time(lin, 2.0)[8:-8], lin[8:-8], atol=1e-9)
+    short = np.ones((2, 11, 3))                   # a kernel longer than the series
+    np.testing.assert_allclose(smooth_in_time(short, 4.0), 1.0)
 
 
 @pytest.mark.parametrize("name", ["pose2sim_single", "pose2sim_multi", "panoptic"])

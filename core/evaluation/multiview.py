@@ -519,6 +519,8 @@ def smooth_in_time(points: np.ndarray, sigma: float) -> np.ndarray:
     T = len(x)
     for o, w in zip(range(-r, r + 1), k):
         lo, hi = max(0, -o), min(T, T - o)
+        if lo >= hi:                    # the kernel reaches past a short series
+            continue
         src = x[lo + o:hi + o]
         m = ok[lo + o:hi + o]
         num[lo:hi] += w * np.where(m, src, 0.0)
