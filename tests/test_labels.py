@@ -83,3 +83,24 @@ def test_a_back_view_seeds_skin_only_from_the_hands(ryota_labels):
         assert lab.has(SKIN) and not lab.has(HAIR)
         x, y = np.rint(obs.keypoints2d[19, :2]).astype(int)
         assert (lab.labels[y - 4:y + 5, x - 4:x + 5] == SKIN).mean() > 0.3
+
+
+def test_a_side_view_whose_face_seeds_nothing_falls_back_to_a_skin_tone():
+    """The synthetic bare-skinned person with a backpack seen from the side: the face oval
+    made from the keypoints is half hair and shadow, and its colour matched nothing beyond it
+    (all the bare body came out as garment). The generic skin tone then tells the bare skin,
+    and a note says so."""
+    from core.body import load_body_model
+    from core.surface.synthetic import clothed_person, photographed
+    from core.types import Camera
+
+    body = load_body_model("anny", device="cpu")
+    p = body.default_params(transl=(0.05, 0.05, 2.6))
+    p.global_orient = np.array([0.0, 0.25 + np.pi / 2, 0.0], np.float32)
+    bv, _, bl = body.evaluate(p)
+    *mesh, region = clothed_person(bv, body.faces, bl, "backpack", regions=True)
+    image, obs = photographed(*mesh, region, "backpack", bl, Camera.from_fov(512, 512))
+    lab = label_person(image, obs.mask, obs)
+    person = obs.mask > 0.5
+    assert (lab.labels[person] == SKIN).mean() > 0.6
+    assert any("could not be read off the face" in n for n in lab.notes)

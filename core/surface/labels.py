@@ -332,6 +332,26 @@ def _garments(lab: np.ndarray, rest: np.ndarray, person_area: int,
     return remap[out], nreg
 
 
+def _fallback_skin(lab: np.ndarray, person: np.ndarray, hands, cfg: LabelConfig,
+                   notes: list[str], face_note: str | None) -> np.ndarray:
+    """Skin pixels without a usable face: seeded by the hands when they were found, else a
+    generic skin tone, strictly (bare arms and legs of a back view; a beige garment may be
+    taken for skin). Adds a sentence for the user to ``notes``."""
+    if hands is not None:
+        notes.append(f"The skin colour could not be read off {face_note}; it was seeded by the "
+                     "hands." if face_note else "No face was found; the skin colour was seeded "
+                     "by the hands and no hair could be told apart.")
+        return _skin(lab, person, hands, np.zeros(person.shape, bool), cfg)
+    mu, cov, l_med = GENERIC_SKIN
+    if face_note:
+        notes.append(f"The skin colour could not be read off {face_note}, so skin was told by "
+                     "a generic skin tone.")
+    else:
+        notes.append("No face or hands were found, so skin was told by a generic skin tone "
+                     "and no hair could be told apart.")
+    return _skin_pixels(lab, person, mu, cov, l_med, cfg.generic_skin_chroma, cfg)
+
+
 def label_person(image: np.ndarray, mask: np.ndarray, observation: Observation,
                  parts: np.ndarray | None = None, config: LabelConfig | None = None,
                  threshold: float = 0.5, origin: tuple[float, float] = (0.0, 0.0),
@@ -367,30 +387,24 @@ def label_person(image: np.ndarray, mask: np.ndarray, observation: Observation,
     face = _face(observation, k)
     skin = np.zeros((h, w), bool)
     hair = np.zeros((h, w), bool)
+    hands = _hands(observation, k)
     if face is not None:
         oval = np.zeros((h, w), np.uint8)
         cv2.fillPoly(oval, [np.rint(face.oval).astype(np.int32)], 1)
         oval = oval > 0
         skin = _skin(lab, person, face, oval, cfg)
+        if (skin & ~oval).sum() < 0.05 * max(int((oval & person).sum()), 1):
+            # The face's colour matched nothing beyond the face (a side view's oval from the
+            # keypoints, half hair and shadow): the hands or a generic skin tone tell the rest.
+            skin = (skin & oval) | _fallback_skin(lab, person, hands, cfg, notes,
+                                                  "the face seen from here")
         kp = np.asarray(observation.keypoints2d, np.float64)
         seen = kp.shape[0] > 12 and (kp[[11, 12], 2] > 0.3).all()
         sh_y = float(kp[[11, 12], 1].mean() * k) if seen else None
         hair = _hair(lab, person, skin, face, oval, parts, sh_y, cfg)
         skin &= ~hair
     else:
-        hands = _hands(observation, k)
-        if hands is not None:
-            # No face (a back view), but the hands were found: their skin seeds the colour.
-            skin = _skin(lab, person, hands, np.zeros((h, w), bool), cfg)
-            notes.append("No face was found; the skin colour was seeded by the hands and no "
-                         "hair could be told apart.")
-        else:
-            # Neither face nor hands: a generic skin tone, strictly (bare arms and legs of a
-            # back view; a beige garment may be taken for skin).
-            mu, cov, l_med = GENERIC_SKIN
-            skin = _skin_pixels(lab, person, mu, cov, l_med, cfg.generic_skin_chroma, cfg)
-            notes.append("No face or hands were found, so skin was told by a generic skin tone "
-                         "and no hair could be told apart.")
+        skin = _fallback_skin(lab, person, hands, cfg, notes, None)
     labels[skin] = SKIN
     labels[hair] = HAIR
     rest = person & ~skin & ~hair
