@@ -39,16 +39,38 @@ class Case:
     camera: Camera
 
 
+#: Performers the learned pose prior never saw (assets/priors/anny_pose_gmm.json).
+PRIOR_HELDOUT = ("131", "6", "indian")
+
+
+def mocap_poses(n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """(n, 22, 3) body poses drawn from the retargeted motion capture of performers the pose
+    prior was not trained on (.cache/mocap/anny, scripts/retarget_mocap.py), or None when the
+    retargeted clips are not there."""
+    from core.synthetic.training_data import load_mocap
+
+    clips = [c for c in load_mocap() if c.subject in PRIOR_HELDOUT]
+    if not clips:
+        return None
+    frames = np.concatenate([c.body_pose for c in clips])
+    return frames[rng.choice(len(frames), n, replace=False)]
+
+
 def make_cases(body: BodyModel, n: int, seed: int, noise_px: float = 3.0,
-               difficulty: float = 0.5) -> list[Case]:
-    """``n`` random bodies (core.synthetic: plausible pose, adult shape, random view) observed
+               difficulty: float = 0.5, poses: str = "random") -> list[Case]:
+    """``n`` random bodies (core.synthetic: plausible pose, adult shape, random view; or, with
+    ``poses="mocap"``, poses of real motion from performers the pose prior never saw) observed
     like BlazePose would: keypoints with ``noise_px`` noise, 5 % dropout and occlusion-based
     confidences, 3D landmarks with 2 cm noise, the rendered silhouette as mask."""
     from core.synthetic import (sample_camera_and_pose, sample_poses, sample_shapes,
                                 synthesize_observation)
 
     rng = np.random.default_rng(seed)
-    poses = sample_poses(body, n, rng, difficulty=difficulty)
+    real = mocap_poses(n, np.random.default_rng(seed + 1)) if poses == "mocap" else None
+    if poses == "mocap" and real is None:
+        raise SystemExit("no retargeted motion capture in .cache/mocap/anny; run "
+                         "scripts/retarget_mocap.py first")
+    poses = sample_poses(body, n, rng, difficulty=difficulty) if real is None else real
     shapes = sample_shapes(n, rng)
     cases = []
     for k in range(n):
@@ -69,9 +91,10 @@ def errors(body: BodyModel, fit, truth) -> dict[str, float]:
                                                - (v_true - j_true[0]), axis=1).mean())}
 
 
-def run(body: BodyModel, n: int, config: FitConfig, noise_px: float, seed: int) -> dict[str, float]:
+def run(body: BodyModel, n: int, config: FitConfig, noise_px: float, seed: int,
+        poses: str = "random") -> dict[str, float]:
     rows = []
-    for case in make_cases(body, n, seed, noise_px):
+    for case in make_cases(body, n, seed, noise_px, poses=poses):
         t0, c0 = time.perf_counter(), time.process_time()
         fit = fit_observation(case.observation, case.camera, body, config)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -91,17 +114,26 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run without the learned initializer and compare")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--poses", default="random", choices=("random", "mocap"),
+                    help="random: the generator's poses; mocap: real motion of performers the "
+                         "pose prior never saw (needs scripts/retarget_mocap.py's output)")
+    ap.add_argument("--motion-prior", type=float, default=None,
+                    help="weight of the learned pose prior (default: FitConfig's)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     body = load_body_model("anny", device="cpu")
     variants = [("initializer", True)] + ([("no initializer", False)] if args.no_initializer else [])
-    print(f"Single-frame fit, {args.n} synthetic bodies, quality {args.quality}, "
+    print(f"Single-frame fit, {args.n} synthetic bodies ({args.poses} poses), quality "
+          f"{args.quality}, motion prior "
+          f"{FitConfig().weights.motion_prior if args.motion_prior is None else args.motion_prior:g}, "
           f"keypoint noise {args.noise:g} px, 3D landmark noise 20 mm, {args.threads} thread(s)")
     print(f"{'start':<16}{'MPJPE mm':>10}{'PA-MPJPE mm':>13}{'PVE mm':>9}{'IoU':>7}"
           f"{'s/frame':>9}{'CPU s':>7}{'mean PA':>9}{'mean IoU':>10}")
     for label, use in variants:
-        res = run(body, args.n, FitConfig(quality=args.quality, use_initializer=use), args.noise,
-                  args.seed)
+        cfg = FitConfig(quality=args.quality, use_initializer=use)
+        if args.motion_prior is not None:
+            cfg.weights.motion_prior = args.motion_prior
+        res = run(body, args.n, cfg, args.noise, args.seed, args.poses)
         print(f"{label:<16}{res['mpjpe']:>10.1f}{res['pa_mpjpe']:>13.1f}{res['pve']:>9.1f}"
               f"{res['iou']:>7.3f}{res['sec']:>9.3f}{res['cpu']:>7.3f}{res['mean_pa_mpjpe']:>9.1f}"
               f"{res['mean_iou']:>10.3f}")

@@ -68,7 +68,9 @@ class FrozenShapeRig:
             x = rest["rest_vertices"][0, ids]
             w = b._weights[ids]                                            # (K, J)
             y = torch.einsum("jrc,kc->kjr", t0[:, :, :3], x) + t0[None, :, :, 3]   # (K, J, 3)
-            return torch.einsum("kj,jc,kjr->kcr", w, fold, y), w @ fold
+            # two-operand products (a three-operand einsum builds a (K, J, 23, 3) intermediate)
+            wy = (w[:, :, None] * y).transpose(1, 2)                             # (K, 3, J)
+            return (wy @ fold).transpose(1, 2), w @ fold
 
         z_lm, w_lm = grouped(b._lm_support)                                # fold into the landmarks
         self._lm_z = torch.einsum("lk,kcr->lcr", b._lm_wv, z_lm)            # (33, 23, 3)

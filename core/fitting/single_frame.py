@@ -255,7 +255,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     silhouette vertices come from the frozen-shape rig (about 3x cheaper)."""
     if steps <= 0:
         return state
-    dev, dt = body.device, body.dtype
+    dev = body.device
     wts, lr = config.weights, config.lr
     depth = float(state.transl[2].clamp_min(0.1))
     orient = roma.rotmat_to_rotvec(state.rot)[None].clone().requires_grad_(True)
@@ -281,7 +281,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         opt.zero_grad(set_to_none=True)
         e = wts.pose_prior * body.pose_prior(pose) + wts.pose_l2 * (pose ** 2).sum((-1, -2))
         if learned is not None:
-            e = e + wts.motion_prior * learned.cost(pose)
+            e = e + wts.motion_prior * learned.cost(pose, wts.motion_prior_parts)
         if full:
             s = shape.value()
             out = body(orient, pose, s, tn * depth, vertex_ids=vids)

@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -175,12 +174,23 @@ class PosePrior:
         self.device = torch.device(device)
         self.dim = 3 * model.config.joints
 
-    def cost(self, body_pose: torch.Tensor) -> torch.Tensor:
+    def cost(self, body_pose: torch.Tensor, parts: tuple[str, ...] | None = None
+             ) -> torch.Tensor:
         """(...,) prior cost of body poses (..., P, 3): negative log-likelihood per dimension,
-        0 at the training poses' median (differentiable)."""
+        0 at the training poses' median (differentiable). ``parts``: only these parts' mixtures
+        (e.g. ("trunk", "legs")), each part's share of the offset with it; None: all."""
         lead = body_pose.shape[:-2]
         x = body_pose.reshape(-1, *body_pose.shape[-2:]).to(self.model.offset.dtype)
-        nll = -self.model.log_prob(x) / self.dim - self.model.offset
+        if parts is None or set(parts) >= set(self.model.parts):
+            nll = -self.model.log_prob(x) / self.dim - self.model.offset
+            return nll.reshape(lead)
+        logp = x.new_zeros(x.shape[0])
+        share = 0
+        for k, idx in self.model.parts.items():
+            if k in parts:
+                logp = logp + self.model.mixtures[k].log_prob(x[:, idx].reshape(len(x), -1))
+                share += len(idx)
+        nll = -logp / self.dim - self.model.offset * share / max(self.model.config.joints, 1)
         return nll.reshape(lead)
 
     def save(self, path: str | Path, meta: dict | None = None) -> None:

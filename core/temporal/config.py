@@ -60,6 +60,8 @@ class EvidenceConfig:
     """The learned pose prior of real human motion (core.priors.pose_prior), per frame (10 -> 20
     removed the last front/back flip of the pose2sim walk's sequence fit, PA-MPJPE 74.3 ->
     74.6 mm)."""
+    motion_prior_parts: tuple[str, ...] | None = None
+    """The prior's parts that take part (None: all; see core.fitting.config.LossWeights)."""
     pose_l2: float = 0.005
     """Squared pose magnitude (rad^2): unobserved joints stay near rest."""
     min_confidence: float = 0.2

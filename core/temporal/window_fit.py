@@ -302,7 +302,7 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
             loss = loss + sc.weight * sum(t.loss(verts[i:i + 1])[0] for i, t in sil)
         loss = loss + (e.pose_prior * body.pose_prior(bp) + e.pose_l2 * bp.pow(2).sum((1, 2))).sum()
         if learned is not None:
-            loss = loss + e.motion_prior * learned.cost(bp).sum()
+            loss = loss + e.motion_prior * learned.cost(bp, e.motion_prior_parts).sum()
         all_j = joints if ctx_joints is None else torch.cat([ctx_joints, joints])
         all_t = tr if ctx_tr is None else torch.cat([ctx_tr, tr])
         loss = loss + len(all_t) * smoothness_loss(all_j, all_t, config.smoothing)
