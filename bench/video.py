@@ -88,17 +88,22 @@ def synthetic(body, frames: int, seeds: int) -> None:
     reg = load_regressor(body)
     w = SequenceConfig().window
     no_smooth = SmoothingConfig(accel=0, velocity=0, transl_accel=0)
+    # (config, regressor or False, steps, first guess)
     methods = {
         "per-frame (core.fitting, fast)": None,
         "window fit, no temporal terms": (SequenceConfig(smoothing=no_smooth), False,
-                                          w.iterations_analytic),
-        "sequence fit, analytic guess": (SequenceConfig(), False, w.iterations_analytic),
+                                          w.iterations_analytic, "analytic"),
+        "sequence fit, analytic guess": (SequenceConfig(), False, w.iterations_analytic,
+                                         "analytic"),
     }
     if reg is not None:
-        methods["regressor alone (0 steps)"] = (SequenceConfig(), reg, 0)
-        methods["sequence fit + regressor"] = (SequenceConfig(), reg, w.iterations)
-        methods["sequence fit + regressor, more steps"] = (SequenceConfig(), reg,
-                                                           w.iterations_analytic)
+        methods["analytic guess, regressor's shape (default)"] = (
+            SequenceConfig(), reg, w.iterations_analytic, "analytic")
+        methods["regressor alone (0 steps)"] = (SequenceConfig(), reg, 0, "regressor")
+        methods["sequence fit + regressor's guess"] = (SequenceConfig(), reg, w.iterations,
+                                                       "regressor")
+        methods["regressor's guess, more steps"] = (SequenceConfig(), reg,
+                                                    w.iterations_analytic, "regressor")
     rows: dict[str, list] = {k: [] for k in methods}
     secs: dict[str, float] = {k: 0.0 for k in methods}
     for seed in range(seeds):
@@ -109,21 +114,22 @@ def synthetic(body, frames: int, seeds: int) -> None:
                 fits = [fit_observation(o, seq.camera, body, FitConfig(quality="fast", silhouette=False))
                         for o in seq.observations]
             else:
-                cfg, regressor, steps = m
+                cfg, regressor, steps, guess = m
                 cfg.vertices = False
                 cfg.use_regressor = regressor is not False
+                cfg.guess = guess
                 cfg.window.iterations = cfg.window.iterations_analytic = steps
                 fits = drive(fit_sequence(seq.observations, seq.camera, body, cfg,
                                           regressor=regressor))
             secs[name] += time.perf_counter() - t
             rows[name].append(_errors(fits, seq))
     print(f"\nsynthetic: {seeds} sequences x {frames} frames (noise, drifting bias, dropout; mm)")
-    print(f"{'method':40s} {'steps':>5s} {'MPJPE':>7s} {'PA-MPJPE':>9s} {'accel err':>10s} "
+    print(f"{'method':44s} {'steps':>5s} {'MPJPE':>7s} {'PA-MPJPE':>9s} {'accel err':>10s} "
           f"{'ms/frame':>9s}")
     for name, r in rows.items():
         m, pa, a = np.mean(r, 0) * 1000
         steps = "-" if methods[name] is None else str(methods[name][2])
-        print(f"{name:40s} {steps:>5s} {m:7.1f} {pa:9.1f} {a:10.1f} "
+        print(f"{name:44s} {steps:>5s} {m:7.1f} {pa:9.1f} {a:10.1f} "
               f"{1000 * secs[name] / (seeds * frames):9.1f}")
 
 
