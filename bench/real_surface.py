@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.evaluation.datasets import Capture, load_capture  # noqa: E402
+from core.fitting.metrics import similarity  # noqa: E402
 from core.evaluation.multiview import (CalibratedView, foreground_mask, project,  # noqa: E402
                                        triangulate)
 
@@ -58,20 +59,6 @@ RENDER_SCALE = 0.5
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def similarity(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """(scale, R (3, 3), t (3,)) of the similarity transform x -> scale R x + t that maps the
-    points ``source`` (N, 3) onto ``target`` (N, 3) best in least squares (Umeyama)."""
-    p, q = np.asarray(source, np.float64), np.asarray(target, np.float64)
-    mp, mq = p.mean(0), q.mean(0)
-    a, b = p - mp, q - mq
-    u, s, vt = np.linalg.svd(a.T @ b)
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    D = np.diag([1.0, 1.0, d])
-    R = vt.T @ D @ u.T
-    scale = float((s * np.diag(D)).sum() / max((a ** 2).sum(), 1e-12))
-    return scale, R, mq - scale * R @ mp
 
 
 def silhouette(vertices_world: np.ndarray, faces: np.ndarray, view: CalibratedView,

@@ -49,18 +49,25 @@ def silhouette_iou(fit: FrameFit, observation: Observation, faces: np.ndarray | 
     return mask_iou(rendered, mask >= 0.5)
 
 
-def procrustes_align(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(N, 3) ``pred`` after the similarity transform (rotation, scale, translation) that best
-    matches ``target`` (N, 3) in the least-squares sense (Umeyama)."""
-    p, t = np.asarray(pred, np.float64), np.asarray(target, np.float64)
-    mp, mt = p.mean(0), t.mean(0)
-    a, b = p - mp, t - mt
+def similarity(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(scale, R (3, 3), t (3,)) of the similarity transform x -> scale R x + t that maps the
+    points ``source`` (N, 3) onto ``target`` (N, 3) best in least squares (Umeyama)."""
+    p, q = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    mp, mq = p.mean(0), q.mean(0)
+    a, b = p - mp, q - mq
     u, s, vt = np.linalg.svd(a.T @ b)
     d = np.sign(np.linalg.det(vt.T @ u.T))
     D = np.diag([1.0, 1.0, d])
-    r = vt.T @ D @ u.T
-    scale = (s * np.diag(D)).sum() / max((a ** 2).sum(), 1e-12)
-    return scale * a @ r.T + mt
+    R = vt.T @ D @ u.T
+    scale = float((s * np.diag(D)).sum() / max((a ** 2).sum(), 1e-12))
+    return scale, R, mq - scale * R @ mp
+
+
+def procrustes_align(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(N, 3) ``pred`` after the similarity transform (rotation, scale, translation) that best
+    matches ``target`` (N, 3) in the least-squares sense (Umeyama, ``similarity``)."""
+    scale, R, t = similarity(pred, target)
+    return scale * np.asarray(pred, np.float64) @ R.T + t
 
 
 def mpjpe(pred: np.ndarray, target: np.ndarray, root: np.ndarray | None = None) -> float:
