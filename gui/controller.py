@@ -99,6 +99,9 @@ class StudioController(QObject):
         self.track_max_frames = 0
         #: the latest AvatarSnapshot of a running optimization (None when none runs)
         self.preview = None
+        #: fits landed so far (any session): scene_up's cache key, with the session itself
+        self._fits_version = 0
+        self._up_cache: tuple = (None, -1, None)   # (session, fits version, up)
         self.autosave = True
         #: where sessions go when the media's folder is read-only (a DVD, a shared folder)
         self.fallback_dir = Path(QStandardPaths.writableLocation(
@@ -472,7 +475,7 @@ class StudioController(QObject):
             self._changed(item.index)
         elif isinstance(item, FrameFit):
             self.session.add_fit(item)
-            self._fits_version = getattr(self, "_fits_version", 0) + 1
+            self._fits_version += 1
             self._changed(item.index)
         elif pipeline.is_surface(item):
             self.session.add_surface(item)
@@ -610,12 +613,13 @@ class StudioController(QObject):
         fit lands or the session changes."""
         if self.session is None:
             return None
-        key = (id(self.session), getattr(self, "_fits_version", 0), len(self.session.fits))
-        if getattr(self, "_up_key", None) != key:
+        session, version, up = self._up_cache
+        if session is not self.session or version != self._fits_version:
             from core.export.upright import fits_up
 
-            self._up_key, self._up = key, fits_up(self.session.fits.values())
-        return self._up
+            up = fits_up(self.session.fits.values())
+            self._up_cache = (self.session, self._fits_version, up)
+        return up
 
     def fitted_indices(self) -> list[int]:
         if self.session is None:

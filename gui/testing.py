@@ -25,9 +25,11 @@ def copy_media(src: Path, folder: Path) -> Path:
     return dst
 
 
-def new_window(qtbot, quality: str = "fast", restore_policy: str = "always"):
+def new_window(qtbot, quality: str = "fast", restore_policy: str = "always",
+               surface: tuple[str, str] | None = None):
     """A shown MainWindow: restores sessions without asking (``restore_policy``), errors
-    recorded not shown. qtbot: pytest-qt's, or None (a benchmark) to wait by hand."""
+    recorded not shown. qtbot: pytest-qt's, or None (a benchmark) to wait by hand.
+    surface: (mode, detail) set in the side panel's clothed-surface settings."""
     from gui.app import create_window, make_app
 
     app = make_app([])
@@ -37,6 +39,9 @@ def new_window(qtbot, quality: str = "fast", restore_policy: str = "always"):
     p = window.side_panel
     p.set_value(p.quality, quality)
     p.set_value(p.device, "cpu")
+    if surface is not None:
+        p.set_value(p.surface_mode, surface[0])
+        p.set_value(p.surface_detail, surface[1])
     window.resize(1500, 920)
     window.show()
     if qtbot is not None:

@@ -14,10 +14,7 @@ pytestmark = pytest.mark.gui
 def test_labels_layer_shows_the_surface_labels(qtbot, ryota_png, tmp_path, artifacts):
     from gui.widgets.label_layer import LAYER, SKIN_RGB
 
-    window = new_window(qtbot, quality="fast")
-    p = window.side_panel
-    p.set_value(p.surface_mode, "implicit")
-    p.set_value(p.surface_detail, "low")
+    window = new_window(qtbot, quality="fast", surface=("implicit", "low"))
     media = copy_media(ryota_png, tmp_path / "media")
     try:
         assert window.open_path(media)

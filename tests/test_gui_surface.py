@@ -35,10 +35,7 @@ def test_session_keeps_surfaces(tmp_path):
 def test_reconstruct_photo_view_export_restore(qtbot, ryota_png, tmp_path, artifacts):
     import trimesh
 
-    window = new_window(qtbot, quality="fast")
-    p = window.side_panel
-    p.set_value(p.surface_mode, "depth")
-    p.set_value(p.surface_detail, "low")
+    window = new_window(qtbot, quality="fast", surface=("depth", "low"))
     media = copy_media(ryota_png, tmp_path / "media")
     try:
         assert window.open_path(media)
