@@ -82,6 +82,10 @@ class SmoothingConfig:
     """Weight of squared joint velocities (in units of accel_scale per frame), a weak damping."""
     transl_accel: float = 1.0
     """Weight of the root's acceleration (depth jitter is the worst: the camera barely sees it)."""
+    head: float = 1.0
+    """Weight of the head's turning acceleration (nose and ears about their centre, same scale):
+    a head cannot swing tens of degrees for a frame or two and back, which is what a detector's
+    momentarily mirrored head points ask for, and no joint centre shows that turn."""
 
 
 @dataclass

@@ -152,6 +152,22 @@ def smoothness_loss(joints: torch.Tensor, transl: torch.Tensor, config) -> torch
     return loss
 
 
+#: The nose and the ears: they carry the head's turn about its own axis, which no joint centre
+#: shows (a head that swings 60 degrees for two frames and back, as a detector's momentarily
+#: mirrored head points ask, moves no joint), so the joints' smoothness cannot see it.
+HEAD_POINTS = (0, 7, 8)
+
+
+def head_turn_loss(head: torch.Tensor, config) -> torch.Tensor:
+    """Scalar: Charbonnier of the accelerations of the head points (T, 3, 3) relative to their
+    centre (the head's turning, not its travel, which the joints' term already smooths)."""
+    if head.shape[0] < 3:
+        return head.new_zeros(())
+    rel = head - head.mean(1, keepdim=True)
+    acc = rel[2:] - 2 * rel[1:-1] + rel[:-2]
+    return _charbonnier(acc.pow(2).sum(-1), config.accel_scale).mean()
+
+
 def solve_translation(landmarks_rel: torch.Tensor, keypoints: torch.Tensor, weights: torch.Tensor,
                       camera: Camera, fallback_depth: float = 3.0) -> torch.Tensor:
     """Root translation that best projects posed landmarks onto the keypoints (linear, exact
@@ -266,10 +282,11 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
         return (g0 + phi @ c_go, b0 + torch.einsum("bk,kpc->bpc", phi, c_bp), t0 + phi @ c_tr)
 
     go, bp, tr = params()
-    ctx_joints = ctx_tr = None
+    ctx_joints = ctx_tr = ctx_head = None
     if context is not None and len(context) > 0:
         with torch.no_grad():
-            _, ctx_joints = rig(context.global_orient, context.body_pose, context.transl)
+            ctx_lm, ctx_joints = rig(context.global_orient, context.body_pose, context.transl)
+            ctx_head = ctx_lm[:, list(HEAD_POINTS)]
         ctx_tr = context.transl
     # Adam moves each coefficient by about its step size: K of them add up on one frame, so
     # the step is shared out (in quadrature) to keep a frame's move about ``lr``.
@@ -306,6 +323,10 @@ def fit_window(rig, body: BodyModel, camera: Camera, ev: WindowEvidence, init: W
         all_j = joints if ctx_joints is None else torch.cat([ctx_joints, joints])
         all_t = tr if ctx_tr is None else torch.cat([ctx_tr, tr])
         loss = loss + len(all_t) * smoothness_loss(all_j, all_t, config.smoothing)
+        if config.smoothing.head > 0:
+            head = lm[:, list(HEAD_POINTS)]
+            head = head if ctx_head is None else torch.cat([ctx_head, head])
+            loss = loss + len(all_t) * config.smoothing.head * head_turn_loss(head, config.smoothing)
         loss.backward()
         opt.step()
     with torch.no_grad():
