@@ -129,15 +129,17 @@ class FrozenShapeRig:
         return z.reshape(len(z), 3 * c) @ stacked + w @ offset
 
     def pose(self, global_orient: torch.Tensor, body_pose: torch.Tensor,
-             transl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+             transl: torch.Tensor, vertices: bool = True
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(landmarks (B, 33, 3), joints (B, J, 3), vertices (B, K, 3)), camera frame, metres.
 
         global_orient: (B, 3) axis-angle; body_pose: (B, P, 3); transl: (B, 3) metres.
+        vertices: False skips the vertex subset (returned as None).
         """
         if not self._fast:
-            out = self.body.forward(global_orient, body_pose, self.shape, transl,
-                                    vertex_ids=self.vertex_ids)
-            return out.landmarks, out.joints, out.vertices
+            ids = self.vertex_ids if vertices else self.vertex_ids[:0]
+            out = self.body.forward(global_orient, body_pose, self.shape, transl, vertex_ids=ids)
+            return out.landmarks, out.joints, out.vertices if vertices else None
         import roma
 
         b = self.body
@@ -145,9 +147,9 @@ class FrozenShapeRig:
         rot, offset = self._carriers(body_pose)
         joints_a = self._apply(self._head_z, self._head_w, rot, offset)     # (B, J, 3)
         lm_a = self._apply(self._lm_z, self._lm_w, rot, offset) + b._lm_wj @ joints_a
-        verts_a = self._apply(self._v_z, self._v_w, rot, offset)
+        verts_a = self._apply(self._v_z, self._v_w, rot, offset) if vertices else None
         to_cam_rot = roma.rotvec_to_rotmat(global_orient).expand(n, 3, 3) @ b._C
         root = joints_a[:, :1]
         shift = transl.expand(n, 3)[:, None]
         to_cam = lambda p: (p - root) @ to_cam_rot.transpose(1, 2) + shift  # noqa: E731
-        return to_cam(lm_a), to_cam(joints_a), to_cam(verts_a)
+        return to_cam(lm_a), to_cam(joints_a), None if verts_a is None else to_cam(verts_a)

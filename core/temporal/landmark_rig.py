@@ -1,14 +1,11 @@
 """LandmarkRig: the body's 33 BlazePose landmarks and its joints for one fixed shape, fast.
 
-Landmarks are linear in the skinned vertices and linear blend skinning is linear in each bone's
-transform, so for a frozen shape every landmark collapses exactly onto the bones:
-
-    landmark_l = sum_j T_j[:3, :] @ P_lj + sum_j b_lj * joint_j,   P_lj = sum_v a_lv W_vj [x_v; 1]
-
-(a: the landmark's vertex weights, W: skinning weights, x: shaped rest vertices, b: joint
-weights). A batched window fit then costs one kinematic chain per frame instead of skinning the
-~8,500 vertices the landmarks rest on: about 10x cheaper forward and backward. Bodies other than
-Anny fall back to ``BodyModel.forward`` with an empty vertex subset (same result, slower).
+A window fit poses one frozen-shape body for every frame of a batch on every step, so it goes
+through core.fitting.frozen_shape_rig.FrozenShapeRig, which chains the 23 moving carriers
+instead of Anny's 104 bones and folds the landmarks' ~8,500 support vertices onto them (exact
+to float precision; about 3x cheaper forward and backward on a 27-frame batch than posing the
+104 bones). This class keeps the window fit's call: landmarks and joints, and the vertex subset
+only when asked.
 """
 from __future__ import annotations
 
@@ -28,34 +25,15 @@ class LandmarkRig:
 
     def __init__(self, body: BodyModel, shape: np.ndarray | torch.Tensor,
                  vertex_ids: np.ndarray | torch.Tensor | None = None) -> None:
+        from core.fitting.frozen_shape_rig import FrozenShapeRig
+
         self.body = body
-        self.shape = torch.as_tensor(np.asarray(shape, np.float32).reshape(1, -1),
-                                     device=body.device)
         self.vertex_ids = None if vertex_ids is None else torch.as_tensor(
             np.asarray(vertex_ids, np.int64), device=body.device)
-        self._fast = body.name == "anny" and hasattr(body, "_lm_wv")
-        if self._fast:
-            self._prepare_anny()
-
-    @torch.no_grad()
-    def _prepare_anny(self) -> None:
-        b = self.body
-        m = b.model
-        zero_pose = torch.zeros(1, b.num_pose_joints, 3, device=b.device)
-        _, pheno, local, face = m.get_tensor_inputs(b._pose_matrices(zero_pose), self.shape,
-                                                    None, None)
-        rest = m.get_rest_model(m._get_phenotype_blendshape_coefficients(pheno, local, face))
-        self._rest_bone_poses = rest["rest_bone_poses"]
-        x = rest["rest_vertices"][0, b._lm_support]                       # (K, 3) Anny frame
-        xh = torch.cat([x, torch.ones_like(x[:, :1])], 1)                 # (K, 4)
-        w = b._weights[b._lm_support]                                      # (K, J)
-        self._P = torch.einsum("lk,kj,kc->ljc", b._lm_wv, w, xh)          # (33, J, 4)
-        self._Wj = b._lm_wj                                                # (33, J)
-        self._Pv = None
-        if self.vertex_ids is not None:
-            xv = rest["rest_vertices"][0, self.vertex_ids]                # (K, 3)
-            xvh = torch.cat([xv, torch.ones_like(xv[:, :1])], 1)
-            self._Pv = b._weights[self.vertex_ids][:, :, None] * xvh[:, None]   # (K, J, 4)
+        ids = self.vertex_ids if self.vertex_ids is not None else \
+            torch.zeros(0, dtype=torch.int64, device=body.device)
+        self._rig = FrozenShapeRig(body, shape, ids)
+        self.shape = self._rig.shape
 
     def __call__(self, global_orient: torch.Tensor, body_pose: torch.Tensor,
                  transl: torch.Tensor, vertices: bool = False) -> tuple[torch.Tensor, ...]:
@@ -67,26 +45,5 @@ class LandmarkRig:
             ``vertices`` (and vertex_ids given) also the (B, K, 3) vertices of ``vertex_ids``.
         """
         vertices = vertices and self.vertex_ids is not None
-        if not self._fast:
-            ids = self.vertex_ids if vertices else torch.zeros(0, dtype=torch.int64,
-                                                               device=self.body.device)
-            out = self.body.forward(global_orient, body_pose, self.shape, transl, vertex_ids=ids)
-            return (out.landmarks, out.joints, out.vertices) if vertices else \
-                (out.landmarks, out.joints)
-        import roma
-
-        b = self.body
-        m = b.model
-        n = body_pose.shape[0]
-        pose_in, _, _, _ = m.get_tensor_inputs(b._pose_matrices(body_pose), self.shape, None, None)
-        transforms, bone_poses = m.get_bone_transforms(pose_in, self._rest_bone_poses)
-        joints_a = bone_poses[..., :3, 3]                                  # (B, J, 3)
-        lm_a = torch.einsum("bjrc,ljc->blr", transforms[..., :3, :], self._P) + self._Wj @ joints_a
-        rot = roma.rotvec_to_rotmat(global_orient).expand(n, 3, 3) @ b._C
-        root = joints_a[:, :1]
-        shift = transl.expand(n, 3)[:, None]
-        to_cam = lambda p: (p - root) @ rot.transpose(1, 2) + shift  # noqa: E731
-        if vertices:
-            v_a = torch.einsum("bjrc,kjc->bkr", transforms[..., :3, :], self._Pv)
-            return to_cam(lm_a), to_cam(joints_a), to_cam(v_a)
-        return to_cam(lm_a), to_cam(joints_a)
+        lm, joints, verts = self._rig.pose(global_orient, body_pose, transl, vertices=vertices)
+        return (lm, joints, verts) if vertices else (lm, joints)
