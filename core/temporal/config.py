@@ -56,10 +56,12 @@ class EvidenceConfig:
     (core.fitting.facing), scaled by how sure the evidence is."""
     pose_prior: float = 10.0
     """The body model's joint-limit prior."""
-    motion_prior: float = 20.0
-    """The learned pose prior of real human motion (core.priors.pose_prior), per frame (10 -> 20
-    removed the last front/back flip of the pose2sim walk's sequence fit, PA-MPJPE 74.3 ->
-    74.6 mm)."""
+    motion_prior: float = 5.0
+    """The learned pose prior of real human motion (core.priors.pose_prior), per frame. With the
+    head-turn smoothing (SmoothingConfig.head) holding the head, 20 -> 5 keeps the pose2sim walk
+    free of front/back flips and lowers its PA-MPJPE 73.0 -> 72.2 mm, and the synthetic
+    sequences' 86.5 -> 81.4 mm (their random poses are ones a real-motion prior finds
+    unlikely); 0 brings three flips back."""
     motion_prior_parts: tuple[str, ...] | None = None
     """The prior's parts that take part (None: all; see core.fitting.config.LossWeights)."""
     pose_l2: float = 0.005
