@@ -50,7 +50,7 @@ from core.evaluation.multiview import (CalibratedView, foreground_mask, project,
 
 CACHE = ROOT / "bench" / "_out" / "real_surface"
 README = ROOT / "bench" / "README.md"
-SECTION = "### Real multi-view surface"
+SECTION = "### Real multi-view surface (`bench/real_surface.py`)"
 #: Shoulders, elbows, wrists, hips, knees, ankles (BlazePose indices): what the alignment uses.
 LIMB_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 #: Silhouettes are compared at this fraction of each view's resolution.
