@@ -59,7 +59,7 @@ class FrozenShapeRig:
         self._order = torch.as_tensor(order, device=b.device)              # chain rank -> pose joint
         self._chain_parent = [int(carrier[parents[pose_bones[k]]]) for k in order]
         self._carrier_heads = torch.cat([heads[:1], heads[torch.as_tensor(pose_bones[order])]])
-        self._levels = self._chain_levels()
+        self._levels, self._level_back = self._chain_levels()
         fold = torch.zeros(len(parents), len(order) + 1, device=b.device)
         fold[torch.arange(len(parents)), torch.as_tensor(carrier)] = 1.0   # (J, 23) bone -> carrier
 
@@ -82,10 +82,11 @@ class FrozenShapeRig:
         self._head_z = head_fold[:, :, None] * heads[:, None, :]           # (J, 23, 3)
         self._head_w = head_fold
 
-    def _chain_levels(self) -> dict:
+    def _chain_levels(self) -> tuple[list, torch.Tensor]:
         """The chain grouped by depth, so that one batched product places every carrier of a
-        level (10 levels instead of 22 sequential joints: the step's cost is mostly the number
-        of small operations). Carriers are stored in level order; ``back`` restores rank order."""
+        level (9 products instead of 22 sequential joints: the step's cost is mostly the number
+        of small operations). Returns per level (parents' slots, delta columns, bone vectors),
+        the carriers being stored in level order, and the index that restores rank order."""
         depth = [0]
         for parent in self._chain_parent:
             depth.append(depth[parent] + 1)
@@ -99,8 +100,7 @@ class FrozenShapeRig:
             levels.append((torch.as_tensor([pos[p] for p in par], device=dev),   # parents' slots
                            torch.as_tensor([r - 1 for r in members], device=dev),  # delta columns
                            (h[members] - h[par])[:, :, None]))                   # (M, 3, 1)
-        back = torch.as_tensor([pos[r] for r in range(len(depth))], device=dev)
-        return {"levels": levels, "back": back}
+        return levels, torch.as_tensor([pos[r] for r in range(len(depth))], device=dev)
 
     def _carriers(self, body_pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(R (B, 23, 3, 3), offset (B, 23, 3)): carrier c moves x -> R_c x + offset_c (Anny frame,
@@ -112,12 +112,11 @@ class FrozenShapeRig:
         h = self._carrier_heads
         rot = torch.eye(3, dtype=body_pose.dtype, device=body_pose.device).expand(n, 1, 3, 3)
         posed = h[:1].expand(n, 1, 3)
-        for parent_slots, columns, bones in self._levels["levels"]:
+        for parent_slots, columns, bones in self._levels:
             rp = rot[:, parent_slots]                                          # (B, M, 3, 3)
             posed = torch.cat([posed, (rp @ bones)[..., 0] + posed[:, parent_slots]], 1)
             rot = torch.cat([rot, rp @ delta[:, columns]], 1)
-        back = self._levels["back"]
-        rot, posed = rot[:, back], posed[:, back]
+        rot, posed = rot[:, self._level_back], posed[:, self._level_back]
         offset = posed - (rot @ h[:, :, None])[..., 0]
         return rot, offset
 

@@ -144,12 +144,15 @@ def smoothness_loss(joints: torch.Tensor, transl: torch.Tensor, config) -> torch
     vel = joints[1:] - joints[:-1]
     loss = config.velocity * (vel.pow(2).sum(-1) / config.accel_scale ** 2).mean()
     if joints.shape[0] >= 3:
-        acc = joints[2:] - 2 * joints[1:-1] + joints[:-2]
-        loss = loss + config.accel * _charbonnier(acc.pow(2).sum(-1), config.accel_scale).mean()
-        tacc = transl[2:] - 2 * transl[1:-1] + transl[:-2]
-        loss = loss + config.transl_accel * _charbonnier(tacc.pow(2).sum(-1),
-                                                         config.accel_scale).mean()
+        loss = loss + config.accel * _accel_cost(joints, config.accel_scale)
+        loss = loss + config.transl_accel * _accel_cost(transl, config.accel_scale)
     return loss
+
+
+def _accel_cost(points: torch.Tensor, scale: float) -> torch.Tensor:
+    """Mean Charbonnier of the second differences in time of points (T, ..., 3), T >= 3."""
+    acc = points[2:] - 2 * points[1:-1] + points[:-2]
+    return _charbonnier(acc.pow(2).sum(-1), scale).mean()
 
 
 #: The nose and the ears: they carry the head's turn about its own axis, which no joint centre
@@ -163,9 +166,7 @@ def head_turn_loss(head: torch.Tensor, config) -> torch.Tensor:
     centre (the head's turning, not its travel, which the joints' term already smooths)."""
     if head.shape[0] < 3:
         return head.new_zeros(())
-    rel = head - head.mean(1, keepdim=True)
-    acc = rel[2:] - 2 * rel[1:-1] + rel[:-2]
-    return _charbonnier(acc.pow(2).sum(-1), config.accel_scale).mean()
+    return _accel_cost(head - head.mean(1, keepdim=True), config.accel_scale)
 
 
 def solve_translation(landmarks_rel: torch.Tensor, keypoints: torch.Tensor, weights: torch.Tensor,
