@@ -135,8 +135,9 @@ def film_world(landmarks: np.ndarray, world_rot: np.ndarray, rng: np.random.Gene
 
 
 def detector_noise(rng: np.random.Generator, swap_prob: float = 0.02,
-                   level: float = 1.0) -> NoiseConfig:
-    """A random BlazePose-like detector for one training batch: 2D noise and dropouts, and its
+                   level: float = 1.0, confidence: str = "blazepose") -> NoiseConfig:
+    """A random BlazePose-like detector for one training batch: 2D noise and dropouts, its
+    confidences (NoiseConfig.confidence: the real detector's, high nearly everywhere), and its
     3D errors (depth flattened or stretched, bent knees, lean, tilt, limb depth flips, the
     mirror-image reading of people seen from behind, noisy hidden joints), each scaled by
     ``level``."""
@@ -149,4 +150,5 @@ def detector_noise(rng: np.random.Generator, swap_prob: float = 0.02,
                        lean_m=(float(rng.uniform(0.0, 0.04 * k)), 0.03 * k),
                        hidden_noise_m=float(rng.uniform(0.0, 0.08 * k)),
                        mirror_prob=float(rng.uniform(0.0, 0.08 * k)),
-                       mirror_view_prob=float(rng.uniform(0.0, 0.12 * k)))
+                       mirror_view_prob=float(rng.uniform(0.0, 0.12 * k)),
+                       confidence=confidence)
