@@ -1,0 +1,206 @@
+"""Train the 3D lifter (BlazePose 2D keypoints -> metric 3D landmarks) on real motion.
+
+    .venv/bin/python scripts/retarget_mocap.py        # once: ../shared/mocap -> .cache/mocap/anny
+    .venv/bin/python scripts/train_lifter.py [--steps 8000] [--shapes 160] [--seed 0]
+                                             [--threads 1] [--out assets/lifter/lifter.pt]
+
+Data, reproducible from --seed (the initializer's pool, scripts/train_initializer.py):
+1. a pool of (shape, pose) bodies: --shapes adult phenotypes x --poses-per-shape poses, a
+   --real-fraction of them drawn from the CMU motion capture retargeted onto Anny (the clips of
+   held-out performers excluded) with their real orientation in a gravity world, the rest from
+   the synthetic mixture of pose modes stood upright with a random heading;
+2. every batch stands its bodies on the ground and films them with realistic cameras
+   (core.synthetic.world_views; --free-fraction of the views free, any orientation), then
+   simulates BlazePose's 2D: pixel noise, dropouts, left/right swaps (the target follows the
+   swapped labels: the 3D those labels describe) and the real detector's confidences
+   (NoiseConfig.confidence "blazepose": high nearly everywhere, the face's too in back views).
+Target: the 33 landmarks, hip-centred, camera axes, metres. Loss: mean joint distance plus the
+same after the best scale (the fits use directions; the metric size is the weaker half).
+Validation (written to the metadata): held-out performers' motion capture, realistic cameras,
+the same detector model: MPJPE and PA-MPJPE in mm.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.body import load_body_model  # noqa: E402
+from core.fitting.lifter import WEIGHTS_PATH, Lifter, LifterConfig, LifterNet  # noqa: E402
+from core.synthetic import NoiseConfig, synthesize_keypoints  # noqa: E402
+from core.synthetic.observe import _FLIP  # noqa: E402
+from core.synthetic.training_data import (MOCAP_DIR, film_world, load_mocap,  # noqa: E402
+                                          split_subjects, upright_rotations)
+
+from train_initializer import make_pool  # noqa: E402  (scripts/ is this script's folder)
+from train_pose_prior import standing_poses  # noqa: E402
+
+
+def detector_2d(rng: np.random.Generator, swap_prob: float) -> NoiseConfig:
+    """A random BlazePose-like 2D detector for one batch (its 3D is not the lifter's input)."""
+    return NoiseConfig(noise_px=float(rng.uniform(0.5, 8.0)), dropout=float(rng.uniform(0.0, 0.12)),
+                       swap_prob=swap_prob, confidence="blazepose")
+
+
+def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, rng: np.random.Generator,
+               free_fraction: float, swap_prob: float = 0.02,
+               noise: NoiseConfig | None = None) -> dict[str, torch.Tensor]:
+    """Keypoints (B, 33, 3), intrinsics (B, 4) and target landmarks (B, 33, 3) for pool bodies
+    ``idx`` filmed by fresh cameras and a fresh detector."""
+    lm = pool["landmarks"][idx].numpy().astype(np.float64)
+    v = film_world(lm, pool["world_rot"][idx].numpy(), rng, free_fraction)
+    cam = np.einsum("bij,bkj->bki", v.rotation, lm) + v.transl[:, None]
+    kp, _, swapped = synthesize_keypoints(cam, v.rotation, v.transl, v.intrinsics, rng,
+                                          noise or detector_2d(rng, swap_prob))
+    target = cam - 0.5 * (cam[:, 23] + cam[:, 24])[:, None]
+    target[swapped] = target[swapped][:, _FLIP]
+    f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    return {"kp2d": f(kp), "intr": f(v.intrinsics[:, :4]), "target": f(target)}
+
+
+def best_scale(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B, 1, 1) scale that brings ``pred`` nearest ``target`` (both hip-centred)."""
+    return ((pred * target).sum((1, 2), keepdim=True) /
+            (pred * pred).sum((1, 2), keepdim=True).clamp_min(1e-6))
+
+
+def loss_terms(net: LifterNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    pred = net(batch["kp2d"], batch["intr"])
+    t = batch["target"]
+    return {"metric": (pred - t).norm(dim=-1).mean(),
+            "scaled": (best_scale(pred, t).detach() * pred - t).norm(dim=-1).mean()}
+
+
+WEIGHTS = {"metric": 0.5, "scaled": 1.0}
+
+
+def procrustes_mm(pred: np.ndarray, target: np.ndarray) -> float:
+    """Mean PA-MPJPE (mm) of (B, N, 3) predictions against targets."""
+    out = []
+    for p, t in zip(pred.astype(np.float64), target.astype(np.float64)):
+        p0, t0 = p - p.mean(0), t - t.mean(0)
+        u, s, vt = np.linalg.svd(p0.T @ t0)
+        d = np.sign(np.linalg.det(u @ vt))
+        dm = np.diag([1.0, 1.0, d])
+        sc = (s * np.diag(dm)).sum() / (p0 ** 2).sum()
+        out.append(np.linalg.norm(sc * p0 @ (u @ dm @ vt) - t0, axis=1).mean())
+    return float(np.mean(out) * 1000)
+
+
+@torch.no_grad()
+def evaluate(net: LifterNet, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+    net.eval()
+    pred = net(batch["kp2d"], batch["intr"])
+    net.train()
+    return {"mpjpe_mm": float((pred - batch["target"]).norm(dim=-1).mean() * 1000),
+            "pa_mpjpe_mm": procrustes_mm(pred.numpy(), batch["target"].numpy())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--shapes", type=int, default=160, help="phenotypes in the training pool")
+    ap.add_argument("--poses-per-shape", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--blocks", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mocap", type=Path, default=MOCAP_DIR,
+                    help="retargeted motion capture (scripts/retarget_mocap.py)")
+    ap.add_argument("--real-fraction", type=float, default=0.8,
+                    help="share of pool poses drawn from the motion capture")
+    ap.add_argument("--standing-fraction", type=float, default=0.15,
+                    help="share of the motion-capture poses replaced by standing poses")
+    ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
+    ap.add_argument("--free-fraction", type=float, default=0.1,
+                    help="share of views with a free camera (any orientation)")
+    ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
+    ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.steps, args.shapes, args.poses_per_shape = 40, 6, 64
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    t_start, cpu_start = time.time(), time.process_time()
+    body = load_body_model("anny", device="cpu")
+    clips = load_mocap(args.mocap)
+    if not clips:
+        print(f"no retargeted motion capture in {args.mocap}: run scripts/retarget_mocap.py "
+              "first (the lifter learns real motion)", file=sys.stderr)
+        return 2
+    train_clips, held_clips = split_subjects(clips, args.holdout, np.random.default_rng(args.seed))
+    real_poses = np.concatenate([c.body_pose for c in train_clips])
+    real_rot = np.concatenate([c.world_rot for c in train_clips])
+    n_stand = int(round(len(real_poses) * args.standing_fraction / (1.0 - args.standing_fraction)))
+    if n_stand:
+        real_poses = np.concatenate([real_poses, standing_poses(n_stand, rng)])
+        real_rot = np.concatenate([real_rot, upright_rotations(n_stand, rng)])
+    held = sorted({c.subject for c in held_clips})
+    print(f"motion capture: {len(real_poses) - n_stand} frames of {len(train_clips)} clips for training, "
+          f"+ {n_stand} standing poses, "
+          f"{sum(len(c.body_pose) for c in held_clips)} frames held out (subjects "
+          f"{', '.join(held)})", flush=True)
+    pool = make_pool(body, args.shapes, args.poses_per_shape, rng, real_poses, real_rot,
+                     args.real_fraction)
+    val_rng = np.random.default_rng(args.seed + 1000)
+    hp = np.concatenate([c.body_pose for c in held_clips])
+    hr = np.concatenate([c.world_rot for c in held_clips])
+    pick = val_rng.choice(len(hp), min(1024, len(hp)), replace=False)
+    val_pool = make_pool(body, 8, 128, val_rng, hp[pick], hr[pick], 1.0, log_every=0)
+    val = make_batch(val_pool, np.arange(len(val_pool["pose"])), val_rng, args.free_fraction,
+                     noise=NoiseConfig(noise_px=4.0, dropout=0.05, confidence="blazepose"))
+    t_data = time.time() - t_start
+    print(f"pool ready: {len(pool['pose'])} bodies in {t_data:.0f} s", flush=True)
+
+    net = LifterNet(LifterConfig(width=args.width, blocks=args.blocks))
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps,
+                                                pct_start=0.05)
+    n = len(pool["pose"])
+    t_train = time.time()
+    for step in range(1, args.steps + 1):
+        batch = make_batch(pool, rng.integers(0, n, args.batch), rng, args.free_fraction)
+        terms = loss_terms(net, batch)
+        loss = sum(WEIGHTS[k] * v for k, v in terms.items())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        if step % 500 == 0 or step == args.steps:
+            ev = evaluate(net, val)
+            print(f"step {step:5d} loss {loss.item():.4f} | held-out motion MPJPE "
+                  f"{ev['mpjpe_mm']:.1f} mm, PA {ev['pa_mpjpe_mm']:.1f} mm "
+                  f"({time.time() - t_train:.0f} s)", flush=True)
+
+    meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch, "pool_bodies": n,
+            "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
+            "real_fraction": args.real_fraction, "free_fraction": args.free_fraction,
+            "mocap_training_frames": int(len(real_poses) - n_stand), "standing_poses": n_stand,
+            "standing_fraction": args.standing_fraction, "mocap_heldout_subjects": held,
+            "samples_seen": args.steps * args.batch, "lr": args.lr,
+            "data_seconds": round(t_data, 1), "train_seconds": round(time.time() - t_train, 1),
+            "total_seconds": round(time.time() - t_start, 1),
+            "cpu_seconds": round(time.process_time() - cpu_start, 1), "threads": args.threads,
+            "validation": {k: round(v, 2) for k, v in evaluate(net, val).items()},
+            "validation_set": "1024 frames of the held-out performers' motion capture, realistic "
+                              "cameras, 4 px noise, 5 % dropouts, BlazePose-like confidences"}
+    Lifter(net, "cpu").save(args.out, meta)
+    args.out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    print(json.dumps(meta, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
