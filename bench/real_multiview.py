@@ -63,6 +63,7 @@ REF_SIGMA_FRAMES = 1.5
 HEAD_SIGMA_FRAMES = 4.0
 
 BLAZEPOSE = "BlazePose 3D landmarks"
+LIFTED = "3D target: BlazePose + lifter"
 FIT_SINGLE = "fit, single-frame"
 FIT_SEQUENCE = "fit, sequence"
 
@@ -280,6 +281,18 @@ def run_blazepose(row: Row, dets: CaptureDetections, v: int, frames: list[int]) 
             out[f] = np.asarray(obs.landmarks3d, np.float64)
 
 
+def run_lifted(row: Row, dets: CaptureDetections, v: int, frames: list[int], camera,
+               weight: float) -> None:
+    """The fits' 3D target: BlazePose's 3D moved ``weight`` of the way to the lifter's."""
+    from core.fitting.lifter import blend_landmarks3d
+
+    out = row.pred.setdefault(v, {})
+    for f in frames:
+        obs = dets.observation(v, f, mask=False)
+        if obs.person and np.any(obs.landmarks3d):
+            out[f] = blend_landmarks3d([obs], camera, weight)[0].astype(np.float64)
+
+
 # ---- scoring --------------------------------------------------------------------------------
 @dataclass
 class Score:
@@ -391,6 +404,10 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
         run_blazepose(bp, dets, v, every)
     rows.append((bp, {v: single for v in views}))
     config = FitConfig()
+    lifted = Row(LIFTED, "studio", "single", single_text)
+    for v in views:
+        run_lifted(lifted, dets, v, every, dets.studio_camera(v), config.lifted_3d)
+    rows.append((lifted, {v: single for v in views}))
     for cam in cams:
         row = Row(FIT_SINGLE, cam, "single", single_text)
         for v in views:
@@ -404,6 +421,9 @@ def evaluate(name: str, args, body) -> tuple[list[str], list[tuple[Row, Score]]]
         bps = Row(BLAZEPOSE, "-", "sequence", every_text)
         bps.pred = bp.pred
         rows.append((bps, {v: every for v in views}))
+        lifted_all = Row(LIFTED, "studio", "sequence", every_text)
+        lifted_all.pred = lifted.pred
+        rows.append((lifted_all, {v: every for v in views}))
         for cam in ["studio", "calibrated"]:
             row = Row(FIT_SEQUENCE, cam, "sequence", every_text)
             for v in views:

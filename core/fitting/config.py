@@ -141,6 +141,10 @@ class FitConfig:
         (core.fitting.initializer), else from the analytic initializer (limb directions from the
         3D landmarks).
     min_keypoints: fewer keypoints than this with confidence >= 0.5 gives status "low_confidence".
+    lifted_3d: how far the 3D-landmark term's target moves from BlazePose's 3D landmarks towards
+        the learned lifter's answer from the 2D keypoints (core.fitting.lifter; 0: BlazePose's
+        alone, 1: the lifter's alone). The two err independently; their mean is the better
+        target on real people (bench/README.md, "Lifted 3D").
     """
 
     quality: str = "balanced"
@@ -153,6 +157,7 @@ class FitConfig:
     device: str | None = None
     use_initializer: bool = True
     min_keypoints: int = 6
+    lifted_3d: float = 0.6
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITY_PRESETS:

@@ -34,6 +34,7 @@ from core.fitting.facing import (face_loss, facing_evidence, facing_penalty, lab
 from core.fitting.hands import (BLAZEPOSE_HAND, finger_pose, hand_loss, observed_hand_axes,
                                 refine_hand_keypoints)
 from core.fitting.frozen_shape_rig import FrozenShapeRig
+from core.fitting.lifter import with_lifted_3d
 from core.fitting.losses import (DIRECTION_BONES, TORSO_BONES, bone_weights, direction_loss,
                                  interpenetration_loss, keypoint_loss, project)
 from core.fitting.silhouette_term import SilhouetteTerm, surface_sample
@@ -344,12 +345,14 @@ def fit_observation(observation: Observation, camera: Camera, body: BodyModel,
             label_facing(observation) * facing_evidence(observation) < 0.3:
         labellings.append(observation.flipped())     # unless labels and evidence clearly agree
     best_e = None
-    for obs_k in labellings:
+    for k_label, obs_k in enumerate(labellings):
+        # every stage (first guesses, rigid, pose) reads the 3D through the lifter's blend
+        obs_k = with_lifted_3d(obs_k, camera, config.lifted_3d, body.device)
         prob_k = _problem(obs_k, camera, body, config)
         rots, poses, shapes = _hypotheses(obs_k, camera, body, config, init)
         r, transl, energy = _rigid(prob_k, body, rots, poses, shapes, obs_k, config, steps.rigid,
                                    None if init is None else init.transl)
-        if obs_k is not labellings[0]:
+        if k_label > 0:
             energy = energy + config.weights.relabel
         k = int(torch.argmin(energy))
         if best_e is None or float(energy[k]) < best_e:

@@ -49,6 +49,9 @@ class EvidenceConfig:
     """Geman-McClure scale of a 2D residual, pixels for a person 500 px tall."""
     landmarks3d: float = 3.0
     """Limb directions against BlazePose's metric 3D landmarks (1 - cosine per bone)."""
+    lifted_3d: float = 0.6
+    """How far that term's target moves from BlazePose's 3D towards the learned lifter's answer
+    from the 2D keypoints (core.fitting.lifter; core.fitting.config.FitConfig.lifted_3d)."""
     interpenetration: float = 50.0
     """Arms kept out of the torso."""
     facing: float = 20.0

@@ -37,6 +37,7 @@ from core.types import Camera, FrameFit, Observation, Progress
 from .bridge import bridge_params
 from core.fitting import heuristic_init as hinit
 from core.fitting.facing import facing_evidence, label_facing, toward_camera_of_rotation
+from core.fitting.lifter import with_lifted_3d
 
 from .config import SequenceConfig
 from .flips import fix_swap
@@ -131,8 +132,9 @@ class SequenceFitter:
         self.swaps += int(swapped)
         if float(obs.keypoints2d[_CORE, 2].mean()) < c.gaps.min_confidence:
             return obs, "low_confidence"
-        self._prev_obs = obs
-        return obs, "ok"
+        self._prev_obs = obs        # the detector's own reading, which fix_swap compares
+        # the guesses and the 3D term read the 3D through the lifter's blend (core.fitting.lifter)
+        return with_lifted_3d(obs, self.camera, c.evidence.lifted_3d, self.body.device), "ok"
 
     @property
     def uses_masks(self) -> bool:
