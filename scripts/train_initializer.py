@@ -148,28 +148,57 @@ def evaluate(net, skel: PoseSkeleton, batch: dict[str, torch.Tensor]) -> dict[st
             "depth_rel": float(((pred.depth - batch["transl"][:, 2]).abs() / batch["transl"][:, 2]).mean())}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def pool_arguments(ap: argparse.ArgumentParser, *, shapes: int, width: int, real_fraction: float,
+                   free_fraction: float, out: Path) -> None:
+    """The settings of every network trained on a pool of posed bodies (this script's and
+    scripts/train_lifter.py's), with that network's defaults."""
     ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--shapes", type=int, default=300, help="phenotypes in the training pool")
+    ap.add_argument("--shapes", type=int, default=shapes, help="phenotypes in the training pool")
     ap.add_argument("--poses-per-shape", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--width", type=int, default=384)
+    ap.add_argument("--width", type=int, default=width)
     ap.add_argument("--blocks", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mocap", type=Path, default=MOCAP_DIR,
                     help="retargeted motion capture (scripts/retarget_mocap.py)")
-    ap.add_argument("--real-fraction", type=float, default=0.7,
+    ap.add_argument("--real-fraction", type=float, default=real_fraction,
                     help="share of pool poses drawn from the motion capture")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
-    ap.add_argument("--free-fraction", type=float, default=0.25,
+    ap.add_argument("--free-fraction", type=float, default=free_fraction,
                     help="share of views with a free camera (any orientation) instead of a realistic one")
+    ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
+    ap.add_argument("--out", type=Path, default=out)
+
+
+def optimise(net: torch.nn.Module, steps: int, lr: float, next_terms, weights: dict[str, float],
+             report, every: int) -> float:
+    """AdamW under a one-cycle schedule with gradient clipping. ``next_terms()`` draws a batch
+    and returns its loss terms; ``report(step, loss, terms, seconds)`` runs every ``every`` steps
+    and after the last. Returns the training seconds."""
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    t_train = time.time()
+    for step in range(1, steps + 1):
+        terms = next_terms()
+        loss = sum(weights[k] * v for k, v in terms.items())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        if step % every == 0 or step == steps:
+            report(step, loss, terms, time.time() - t_train)
+    return time.time() - t_train
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    pool_arguments(ap, shapes=300, width=384, real_fraction=0.7, free_fraction=0.25,
+                   out=WEIGHTS_PATH)
     ap.add_argument("--noise-level", type=float, default=1.0,
                     help="strength of the simulated BlazePose 3D errors (1: the full model)")
-    ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
-    ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = ap.parse_args(argv)
     if args.quick:
         args.steps, args.shapes, args.poses_per_shape = 60, 8, 64
@@ -211,29 +240,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pool ready: {len(pool['pose'])} bodies in {t_data:.0f} s", flush=True)
 
     net = InitializerNet(InitializerConfig(width=args.width, blocks=args.blocks))
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps,
-                                                pct_start=0.05)
     n = len(pool["pose"])
-    t_train = time.time()
-    for step in range(1, args.steps + 1):
+
+    def next_terms():
         batch = make_batch(pool, rng.integers(0, n, args.batch), rng,
                            free_fraction=args.free_fraction, noise_level=args.noise_level)
-        terms = losses(net, skel, batch)
-        loss = sum(WEIGHTS[k] * v for k, v in terms.items())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        if step % 250 == 0 or step == args.steps:
-            msg = []
-            for name, val in vals.items():
-                ev = evaluate(net, skel, val)
-                msg.append(f"{name} mpjpe {ev['mpjpe_mm']:.1f} mm orient {ev['orient_deg']:.1f} deg")
-            print(f"step {step:5d} loss {loss.item():.4f} "
-                  + " ".join(f"{k} {v.item():.4f}" for k, v in terms.items())
-                  + " | " + "; ".join(msg) + f" ({time.time() - t_train:.0f} s)", flush=True)
+        return losses(net, skel, batch)
+
+    def report(step, loss, terms, seconds):
+        msg = []
+        for name, val in vals.items():
+            ev = evaluate(net, skel, val)
+            msg.append(f"{name} mpjpe {ev['mpjpe_mm']:.1f} mm orient {ev['orient_deg']:.1f} deg")
+        print(f"step {step:5d} loss {loss.item():.4f} "
+              + " ".join(f"{k} {v.item():.4f}" for k, v in terms.items())
+              + " | " + "; ".join(msg) + f" ({seconds:.0f} s)", flush=True)
+
+    train_seconds = optimise(net, args.steps, args.lr, next_terms, WEIGHTS, report, 250)
 
     validation = {name: {k: round(v, 4) for k, v in evaluate(net, skel, val).items()}
                   for name, val in vals.items()}
@@ -244,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             "mocap_training_frames": 0 if real_poses is None else int(len(real_poses)),
             "mocap_heldout_subjects": sorted({c.subject for c in held_clips}),
             "samples_seen": args.steps * args.batch, "lr": args.lr,
-            "data_seconds": round(t_data, 1), "train_seconds": round(time.time() - t_train, 1),
+            "data_seconds": round(t_data, 1), "train_seconds": round(train_seconds, 1),
             "total_seconds": round(time.time() - t_start, 1),
             "cpu_seconds": round(time.process_time() - cpu_start, 1), "threads": args.threads,
             "validation": validation,

@@ -36,10 +36,10 @@ from core.body import load_body_model  # noqa: E402
 from core.fitting.lifter import WEIGHTS_PATH, Lifter, LifterConfig, LifterNet  # noqa: E402
 from core.synthetic import NoiseConfig, synthesize_keypoints  # noqa: E402
 from core.synthetic.observe import _FLIP  # noqa: E402
-from core.synthetic.training_data import (MOCAP_DIR, film_world, load_mocap,  # noqa: E402
-                                          split_subjects, upright_rotations)
+from core.synthetic.training_data import (film_world, load_mocap, split_subjects,  # noqa: E402
+                                          upright_rotations)
 
-from train_initializer import make_pool  # noqa: E402  (scripts/ is this script's folder)
+from train_initializer import make_pool, optimise, pool_arguments  # noqa: E402  (scripts/ is this folder)
 from train_pose_prior import standing_poses  # noqa: E402
 
 
@@ -105,26 +105,10 @@ def evaluate(net: LifterNet, batch: dict[str, torch.Tensor]) -> dict[str, float]
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=8000)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--shapes", type=int, default=160, help="phenotypes in the training pool")
-    ap.add_argument("--poses-per-shape", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--width", type=int, default=512)
-    ap.add_argument("--blocks", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--mocap", type=Path, default=MOCAP_DIR,
-                    help="retargeted motion capture (scripts/retarget_mocap.py)")
-    ap.add_argument("--real-fraction", type=float, default=0.8,
-                    help="share of pool poses drawn from the motion capture")
+    pool_arguments(ap, shapes=160, width=512, real_fraction=0.8, free_fraction=0.1,
+                   out=WEIGHTS_PATH)
     ap.add_argument("--standing-fraction", type=float, default=0.15,
                     help="share of the motion-capture poses replaced by standing poses")
-    ap.add_argument("--holdout", type=float, default=0.2, help="share of mocap subjects held out")
-    ap.add_argument("--free-fraction", type=float, default=0.1,
-                    help="share of views with a free camera (any orientation)")
-    ap.add_argument("--quick", action="store_true", help="a tiny run that checks the pipeline")
-    ap.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = ap.parse_args(argv)
     if args.quick:
         args.steps, args.shapes, args.poses_per_shape = 40, 6, 64
@@ -164,25 +148,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pool ready: {len(pool['pose'])} bodies in {t_data:.0f} s", flush=True)
 
     net = LifterNet(LifterConfig(width=args.width, blocks=args.blocks))
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps,
-                                                pct_start=0.05)
     n = len(pool["pose"])
-    t_train = time.time()
-    for step in range(1, args.steps + 1):
-        batch = make_batch(pool, rng.integers(0, n, args.batch), rng, args.free_fraction)
-        terms = loss_terms(net, batch)
-        loss = sum(WEIGHTS[k] * v for k, v in terms.items())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        if step % 500 == 0 or step == args.steps:
-            ev = evaluate(net, val)
-            print(f"step {step:5d} loss {loss.item():.4f} | held-out motion MPJPE "
-                  f"{ev['mpjpe_mm']:.1f} mm, PA {ev['pa_mpjpe_mm']:.1f} mm "
-                  f"({time.time() - t_train:.0f} s)", flush=True)
+
+    def next_terms():
+        return loss_terms(net, make_batch(pool, rng.integers(0, n, args.batch), rng,
+                                          args.free_fraction))
+
+    def report(step, loss, terms, seconds):
+        ev = evaluate(net, val)
+        print(f"step {step:5d} loss {loss.item():.4f} | held-out motion MPJPE "
+              f"{ev['mpjpe_mm']:.1f} mm, PA {ev['pa_mpjpe_mm']:.1f} mm ({seconds:.0f} s)",
+              flush=True)
+
+    train_seconds = optimise(net, args.steps, args.lr, next_terms, WEIGHTS, report, 500)
 
     meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch, "pool_bodies": n,
             "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
@@ -190,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             "mocap_training_frames": int(len(real_poses) - n_stand), "standing_poses": n_stand,
             "standing_fraction": args.standing_fraction, "mocap_heldout_subjects": held,
             "samples_seen": args.steps * args.batch, "lr": args.lr,
-            "data_seconds": round(t_data, 1), "train_seconds": round(time.time() - t_train, 1),
+            "data_seconds": round(t_data, 1), "train_seconds": round(train_seconds, 1),
             "total_seconds": round(time.time() - t_start, 1),
             "cpu_seconds": round(time.process_time() - cpu_start, 1), "threads": args.threads,
             "validation": {k: round(v, 2) for k, v in evaluate(net, val).items()},
