@@ -39,7 +39,7 @@ def test_a_standing_person_is_lifted_upright_and_facing_the_right_way():
     person = standing_person()
     views = ring_of_views(4, distortion=False)
     kp = keypoints_in(views, person, noise_px=2.0)
-    lifter = shared_lifter()
+    assert shared_lifter() is not None
     for v, view in enumerate(views):
         cam = view.camera()
         lifted = blend_landmarks3d([_observation(kp[v], np.full((33, 3), 1e-3))], cam, 1.0)[0]
@@ -53,7 +53,6 @@ def test_a_standing_person_is_lifted_upright_and_facing_the_right_way():
         assert err.pa_mpjpe < 60.0
         assert not err.flip
         assert err.knee < 16.0 and flexion.max() < 25.0
-    assert lifter is not None
 
 
 def test_blend_weights_and_missing_readings():
@@ -122,7 +121,6 @@ def test_real_walk_blended_3d_is_nearer_the_triangulated_truth():
             if not o.person or not tri.views[v]:
                 continue
             ref = view.to_camera(tri.points)
-            up = view.direction_to_camera(cap.up)
             blend = blend_landmarks3d([o], cams[v], FitConfig().lifted_3d)[0]
             for name, pred in (("blazepose", o.landmarks3d), ("blend", blend)):
                 e = m3.pa_mpjpe(np.asarray(pred, np.float64), ref)

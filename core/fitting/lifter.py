@@ -17,6 +17,7 @@ Weights: assets/lifter/lifter.pt, trained by scripts/train_lifter.py (README bes
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.fitting.initializer import _Block, observation_features
+from core.fitting.initializer import InitializerConfig, _Block, observation_features
 from core.types import BLAZEPOSE_FLIP, NUM_KEYPOINTS, Camera, Observation
 from core.weights import TrainedNetwork, load_weights
 
@@ -36,17 +37,11 @@ WEIGHTS_PATH = Path(__file__).resolve().parents[2] / "assets" / "lifter" / "lift
 
 
 @dataclass
-class LifterConfig:
-    """Network size. width: hidden units; blocks: residual blocks of two linear layers each;
-    dropout: dropout rate inside the blocks during training."""
+class LifterConfig(InitializerConfig):
+    """Network size, as the initializer's (same input layout), wider; the output is the 33
+    landmarks' coordinates."""
 
     width: int = 512
-    blocks: int = 3
-    dropout: float = 0.0
-
-    @property
-    def in_dim(self) -> int:
-        return NUM_KEYPOINTS * 6 + 2
 
     @property
     def out_dim(self) -> int:
@@ -149,8 +144,6 @@ def with_lifted_3d(observation: Observation, camera: Camera, weight: float,
                    device: torch.device | str = "cpu") -> Observation:
     """``observation`` with its 3D landmarks blended towards the lifter's (``blend_landmarks3d``);
     the observation itself when there is nothing to blend."""
-    import dataclasses
-
     if weight <= 0 or not observation.person or not np.abs(observation.landmarks3d).sum() > 1e-6:
         return observation
     lm = blend_landmarks3d([observation], camera, weight, device)[0]
