@@ -32,6 +32,21 @@ def load_weights(path: str | Path) -> tuple[dict, dict[str, torch.Tensor], dict]
     return dict(blob["config"]), state, dict(blob.get("meta", {}))
 
 
+def load_module(path: str | Path, build, log, missing: str
+                ) -> tuple[torch.nn.Module, dict] | None:
+    """(module built by ``build(config)`` with the file's weights loaded, meta) from a weights
+    file, or None when it is absent, after logging ``missing`` (a %s-format sentence taking the
+    path: what is missing, how to make it, what the app does instead) on ``log`` at info."""
+    loaded = load_weights(path)
+    if loaded is None:
+        log.info(missing, path)
+        return None
+    config, state, meta = loaded
+    module = build(config)
+    module.load_state_dict(state)
+    return module, meta
+
+
 class TrainedNetwork:
     """A trained network ready to use: ``net`` in eval mode on ``device``, with the metadata of
     its weights file (seed, data, training time, validation figures). ``net.config`` is a

@@ -28,7 +28,7 @@ from torch import nn
 from core.body.params import BodyParams
 from core.errors import StudioError
 from core.types import NUM_KEYPOINTS, Camera, Observation
-from core.weights import TrainedNetwork, load_weights
+from core.weights import TrainedNetwork, load_module
 
 log = logging.getLogger(__name__)
 
@@ -180,15 +180,11 @@ class Initializer(TrainedNetwork):
         """The initializer from its weights file, or None (with a log line) when the file is
         missing, so callers fall back to another first guess."""
         p = Path(path) if path is not None else WEIGHTS_PATH
-        loaded = load_weights(p)
-        if loaded is None:
-            log.info("learned initializer not available (%s missing; run "
-                     "scripts/train_initializer.py to make it); using the analytic first guess", p)
-            return None
-        config, state, meta = loaded
-        net = InitializerNet(InitializerConfig(**config))
-        net.load_state_dict(state)
-        return cls(net, device, meta)
+        loaded = load_module(p, lambda c: InitializerNet(InitializerConfig(**c)), log,
+                             "learned initializer not available (%s missing; run "
+                             "scripts/train_initializer.py to make it); using the analytic first "
+                             "guess")
+        return None if loaded is None else cls(loaded[0], device, loaded[1])
 
     @torch.no_grad()
     def predict_batch(self, kp2d: np.ndarray | torch.Tensor, lm3d: np.ndarray | torch.Tensor,

@@ -28,7 +28,7 @@ from torch import nn
 
 from core.fitting.initializer import InitializerConfig, _Block, observation_features
 from core.types import BLAZEPOSE_FLIP, NUM_KEYPOINTS, Camera, Observation
-from core.weights import TrainedNetwork, load_weights
+from core.weights import TrainedNetwork, load_module
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +74,10 @@ class Lifter(TrainedNetwork):
         """The lifter from its weights file, or None (with a log line) when the file is missing,
         so the fits use BlazePose's 3D alone."""
         p = Path(path) if path is not None else WEIGHTS_PATH
-        loaded = load_weights(p)
-        if loaded is None:
-            log.info("3D lifter not available (%s missing; run scripts/train_lifter.py to make "
-                     "it); the fits use BlazePose's 3D landmarks alone", p)
-            return None
-        config, state, meta = loaded
-        net = LifterNet(LifterConfig(**config))
-        net.load_state_dict(state)
-        return cls(net, device, meta)
+        loaded = load_module(p, lambda c: LifterNet(LifterConfig(**c)), log,
+                             "3D lifter not available (%s missing; run scripts/train_lifter.py to "
+                             "make it); the fits use BlazePose's 3D landmarks alone")
+        return None if loaded is None else cls(loaded[0], device, loaded[1])
 
     @torch.no_grad()
     def lift_batch(self, kp2d: np.ndarray, intrinsics: np.ndarray, mirror: bool = True

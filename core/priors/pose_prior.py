@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.weights import load_weights, save_weights
+from core.weights import load_module, save_weights
 
 log = logging.getLogger(__name__)
 
@@ -204,15 +204,10 @@ class PosePrior:
              path: str | Path | None = None) -> "PosePrior | None":
         """The prior from its weights file, or None (with a log line) when it is missing."""
         p = Path(path) if path is not None else WEIGHTS
-        loaded = load_weights(p)
-        if loaded is None:
-            log.info("learned pose prior not available (%s missing; run "
-                     "scripts/train_pose_prior.py); fits use the joint limits alone", p)
-            return None
-        config, state, meta = loaded
-        model = PartsMixture(PriorConfig(**config))
-        model.load_state_dict(state)
-        return cls(model, meta, device)
+        loaded = load_module(p, lambda c: PartsMixture(PriorConfig(**c)), log,
+                             "learned pose prior not available (%s missing; run "
+                             "scripts/train_pose_prior.py); fits use the joint limits alone")
+        return None if loaded is None else cls(loaded[0], loaded[1], device)
 
 
 _loaded: dict[str, PosePrior | None] = {}

@@ -31,7 +31,7 @@ from core.body.base import BodyModel
 from core.fitting.initializer import (InitializerConfig, InitializerNet, Prediction, decode,
                                       observation_features)
 from core.types import Camera, Observation
-from core.weights import TrainedNetwork, load_weights
+from core.weights import TrainedNetwork, load_module
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,12 @@ def sequence_features(kp2d: torch.Tensor, lm3d: torch.Tensor, intrinsics: torch.
     return feats.reshape(b, t, -1), centre, size
 
 
+def _build_net(cfg: dict) -> "TemporalRegressorNet":
+    """The network of a weights file's config (its frame encoder's config nested as a dict)."""
+    cfg = dict(cfg, frame=InitializerConfig(**cfg["frame"]), dilations=tuple(cfg["dilations"]))
+    return TemporalRegressorNet(TemporalNetConfig(**cfg))
+
+
 class TemporalRegressor(TrainedNetwork):
     """The trained net, ready to guess a window. Build with ``TemporalRegressor.load``."""
 
@@ -114,17 +120,11 @@ class TemporalRegressor(TrainedNetwork):
              path: str | Path | None = None) -> "TemporalRegressor | None":
         """The regressor from its weights file, or None (with a log line) when it is missing."""
         p = Path(path) if path is not None else WEIGHTS
-        loaded = load_weights(p)
-        if loaded is None:
-            log.info("temporal regressor not available (%s missing; run scripts/train_temporal.py "
-                     "to make it); sequences start from the analytic first guess", p)
-            return None
-        cfg, state, meta = loaded
-        cfg["frame"] = InitializerConfig(**cfg["frame"])
-        cfg["dilations"] = tuple(cfg["dilations"])
-        net = TemporalRegressorNet(TemporalNetConfig(**cfg))
-        net.load_state_dict(state)
-        return cls(net, device, meta)
+        loaded = load_module(p, _build_net, log,
+                             "temporal regressor not available (%s missing; run "
+                             "scripts/train_temporal.py to make it); sequences start from the "
+                             "analytic first guess")
+        return None if loaded is None else cls(loaded[0], device, loaded[1])
 
     @torch.no_grad()
     def predict_batch(self, kp2d, lm3d, intrinsics, present) -> Prediction:
