@@ -17,6 +17,8 @@ import warnings
 import numpy as np
 import torch
 
+from core.rotations import rotvec_to_rotmat
+
 from .base import BodyModel, BodyOutput
 
 #: Anny frame -> canonical frame (rows: canonical x, y, z in Anny coordinates).
@@ -164,10 +166,8 @@ class AnnyBody(BodyModel):
                        fingers: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 104, 4, 4) Anny local-ref deltas; root and unposed bones stay identity.
         fingers: (B, 2, 5, 3) finger flexion angles (core.body.anny_hands), or None (rest)."""
-        import roma
-
         b = body_pose.shape[0] if fingers is None else max(body_pose.shape[0], fingers.shape[0])
-        rot = roma.rotvec_to_rotmat(body_pose @ self._C).expand(b, -1, -1, -1)  # canonical -> Anny axes
+        rot = rotvec_to_rotmat(body_pose @ self._C).expand(b, -1, -1, -1)  # canonical -> Anny axes
         idx = self._pose_idx
         if fingers is not None:
             rig = self.hand_rig
@@ -184,7 +184,6 @@ class AnnyBody(BodyModel):
 
     def forward(self, global_orient, body_pose, shape, transl, *, vertex_ids=None,
                 vertex_offsets=None, extras=None) -> BodyOutput:
-        import roma
         from anny.skinning.skinning import dense_linear_blend_skinning
 
         b = max(global_orient.shape[0], body_pose.shape[0], shape.shape[0], transl.shape[0])
@@ -212,7 +211,7 @@ class AnnyBody(BodyModel):
         joints_a = bone_poses[..., :3, 3]
         lm_a = self._lm_wv @ lm_verts_a + self._lm_wj @ joints_a
 
-        rot = roma.rotvec_to_rotmat(global_orient).expand(b, 3, 3) @ self._C  # Anny -> camera
+        rot = rotvec_to_rotmat(global_orient).expand(b, 3, 3) @ self._C  # Anny -> camera
         root = joints_a[:, :1]
         to_cam = lambda x: (x - root) @ rot.transpose(1, 2) + transl.expand(b, 3)[:, None]  # noqa: E731
         return BodyOutput(vertices=to_cam(verts_a), joints=to_cam(joints_a), landmarks=to_cam(lm_a))

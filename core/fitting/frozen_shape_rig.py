@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from core.body.base import BodyModel
+from core.rotations import rotvec_to_rotmat
 
 
 class FrozenShapeRig:
@@ -105,10 +106,8 @@ class FrozenShapeRig:
     def _carriers(self, body_pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(R (B, 23, 3, 3), offset (B, 23, 3)): carrier c moves x -> R_c x + offset_c (Anny frame,
         reference-pose positions)."""
-        import roma
-
         n = body_pose.shape[0]
-        delta = roma.rotvec_to_rotmat(body_pose[:, self._order] @ self.body._C)   # (B, 22, 3, 3)
+        delta = rotvec_to_rotmat(body_pose[:, self._order] @ self.body._C)   # (B, 22, 3, 3)
         h = self._carrier_heads
         rot = torch.eye(3, dtype=body_pose.dtype, device=body_pose.device).expand(n, 1, 3, 3)
         posed = h[:1].expand(n, 1, 3)
@@ -139,15 +138,13 @@ class FrozenShapeRig:
             ids = self.vertex_ids if vertices else self.vertex_ids[:0]
             out = self.body.forward(global_orient, body_pose, self.shape, transl, vertex_ids=ids)
             return out.landmarks, out.joints, out.vertices if vertices else None
-        import roma
-
         b = self.body
         n = body_pose.shape[0]
         rot, offset = self._carriers(body_pose)
         joints_a = self._apply(self._head_z, self._head_w, rot, offset)     # (B, J, 3)
         lm_a = self._apply(self._lm_z, self._lm_w, rot, offset) + b._lm_wj @ joints_a
         verts_a = self._apply(self._v_z, self._v_w, rot, offset) if vertices else None
-        to_cam_rot = roma.rotvec_to_rotmat(global_orient).expand(n, 3, 3) @ b._C
+        to_cam_rot = rotvec_to_rotmat(global_orient).expand(n, 3, 3) @ b._C
         root = joints_a[:, :1]
         shift = transl.expand(n, 3)[:, None]
         to_cam = lambda p: (p - root) @ to_cam_rot.transpose(1, 2) + shift  # noqa: E731

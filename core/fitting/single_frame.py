@@ -39,6 +39,7 @@ from core.fitting.losses import (DIRECTION_BONES, TORSO_BONES, bone_weights, dir
                                  interpenetration_loss, keypoint_loss, project)
 from core.fitting.silhouette_term import SilhouetteTerm, surface_sample
 from core.priors.pose_prior import pose_prior_for
+from core.rotations import rotvec_to_rotmat
 from core.types import Camera, FrameFit, Observation
 
 #: Keypoints at or above this confidence count as seen.
@@ -89,7 +90,7 @@ def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
 
 
 def _rotmat(rotvec: torch.Tensor) -> torch.Tensor:
-    return roma.rotvec_to_rotmat(rotvec)
+    return rotvec_to_rotmat(rotvec)
 
 
 class _Shape:
