@@ -122,7 +122,7 @@ class SequenceFitter:
             self._filter.reset()
             return obs, "no_person"
         c = self.config
-        self._facing[obs.index] = facing_evidence(obs)
+        self._facing[obs.index] = facing_evidence(obs, hands=False)   # time does their work
         if c.one_euro.enabled:
             from .flips import person_height_px
 
