@@ -172,20 +172,42 @@ def pool_arguments(ap: argparse.ArgumentParser, *, shapes: int, width: int, real
     ap.add_argument("--out", type=Path, default=out)
 
 
+def start_run(args: argparse.Namespace):
+    """One training run's threads and seeds, its clocks and the body: (rng, wall start, CPU
+    start, Anny on the CPU)."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    return rng, time.time(), time.process_time(), load_body_model("anny", device="cpu")
+
+
+def held_out_pool(body, held_clips: list, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    """A validation pool of up to 1024 frames of the held-out performers' motion capture, in
+    their real orientation (8 shapes x 128 poses)."""
+    hp = np.concatenate([c.body_pose for c in held_clips])
+    hr = np.concatenate([c.world_rot for c in held_clips])
+    pick = rng.choice(len(hp), min(1024, len(hp)), replace=False)
+    return make_pool(body, 8, 128, rng, hp[pick], hr[pick], 1.0, log_every=0)
+
+
 def optimise(net: torch.nn.Module, steps: int, lr: float, next_terms, weights: dict[str, float],
-             report, every: int) -> float:
-    """AdamW under a one-cycle schedule with gradient clipping. ``next_terms()`` draws a batch
-    and returns its loss terms; ``report(step, loss, terms, seconds)`` runs every ``every`` steps
-    and after the last. Returns the training seconds."""
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+             report, every: int, *, groups: list[dict] | None = None, pct_start: float = 0.05,
+             clip: float = 5.0) -> float:
+    """AdamW under a one-cycle schedule with gradient clipping at ``clip``. ``next_terms()``
+    draws a batch and returns its loss terms; ``report(step, loss, terms, seconds)`` runs every
+    ``every`` steps and after the last. ``groups``: parameter groups with their own peak "lr"
+    (default: all of ``net`` at ``lr``). Returns the training seconds."""
+    groups = groups or [{"params": net.parameters(), "lr": lr}]
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups],
+                                                total_steps=steps, pct_start=pct_start)
     t_train = time.time()
     for step in range(1, steps + 1):
         terms = next_terms()
         loss = sum(weights[k] * v for k, v in terms.items())
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
         opt.step()
         sched.step()
         if step % every == 0 or step == steps:
@@ -203,11 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.steps, args.shapes, args.poses_per_shape = 60, 8, 64
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    t_start, cpu_start = time.time(), time.process_time()
-    body = load_body_model("anny", device="cpu")
+    rng, t_start, cpu_start, body = start_run(args)
     skel = PoseSkeleton.from_body(body)
 
     clips = load_mocap(args.mocap)
@@ -230,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     vals = {"synthetic": make_batch(val_pool, np.arange(len(val_pool["pose"])), val_rng,
                                     NoiseConfig(), 0.0, world=False)}
     if held_clips:
-        hp = np.concatenate([c.body_pose for c in held_clips])
-        hr = np.concatenate([c.world_rot for c in held_clips])
-        pick = val_rng.choice(len(hp), min(1024, len(hp)), replace=False)
-        real_val = make_pool(body, 8, 128, val_rng, hp[pick], hr[pick], 1.0, log_every=0)
+        real_val = held_out_pool(body, held_clips, val_rng)
         vals["real_motion"] = make_batch(real_val, np.arange(len(real_val["pose"])), val_rng,
                                          detector_noise(val_rng), 0.0)
     t_data = time.time() - t_start

@@ -32,14 +32,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.body import load_body_model  # noqa: E402
 from core.fitting.lifter import WEIGHTS_PATH, Lifter, LifterConfig, LifterNet  # noqa: E402
 from core.synthetic import NoiseConfig, synthesize_keypoints  # noqa: E402
 from core.synthetic.observe import _FLIP  # noqa: E402
 from core.synthetic.training_data import (film_world, load_mocap, split_subjects,  # noqa: E402
                                           upright_rotations)
 
-from train_initializer import make_pool, optimise, pool_arguments  # noqa: E402  (scripts/ is this folder)
+from train_initializer import (held_out_pool, make_pool, optimise,  # noqa: E402
+                               pool_arguments, start_run)  # scripts/ is this folder
 from train_pose_prior import standing_poses  # noqa: E402
 
 
@@ -113,11 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.steps, args.shapes, args.poses_per_shape = 40, 6, 64
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    t_start, cpu_start = time.time(), time.process_time()
-    body = load_body_model("anny", device="cpu")
+    rng, t_start, cpu_start, body = start_run(args)
     clips = load_mocap(args.mocap)
     if not clips:
         print(f"no retargeted motion capture in {args.mocap}: run scripts/retarget_mocap.py "
@@ -138,10 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = make_pool(body, args.shapes, args.poses_per_shape, rng, real_poses, real_rot,
                      args.real_fraction)
     val_rng = np.random.default_rng(args.seed + 1000)
-    hp = np.concatenate([c.body_pose for c in held_clips])
-    hr = np.concatenate([c.world_rot for c in held_clips])
-    pick = val_rng.choice(len(hp), min(1024, len(hp)), replace=False)
-    val_pool = make_pool(body, 8, 128, val_rng, hp[pick], hr[pick], 1.0, log_every=0)
+    val_pool = held_out_pool(body, held_clips, val_rng)
     val = make_batch(val_pool, np.arange(len(val_pool["pose"])), val_rng, args.free_fraction,
                      noise=NoiseConfig(noise_px=4.0, dropout=0.05, confidence="blazepose"))
     t_data = time.time() - t_start

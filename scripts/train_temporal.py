@@ -45,7 +45,6 @@ from scipy.interpolate import PchipInterpolator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.body import load_body_model  # noqa: E402
 from core.fitting.initializer import Initializer, decode  # noqa: E402
 from core.synthetic import NoiseConfig, sample_shapes, sample_views, synthesize_keypoints  # noqa: E402
 from core.synthetic.training_data import (MOCAP_DIR, SOLE_M, detector_noise,  # noqa: E402
@@ -56,6 +55,8 @@ from core.temporal.landmark_rig import LandmarkRig  # noqa: E402
 from core.temporal.regressor import (WEIGHTS, TemporalNetConfig, TemporalRegressor,  # noqa: E402
                                      TemporalRegressorNet, sequence_features)
 from core.temporal.synthetic_motion import MotionConfig, random_trajectory  # noqa: E402
+
+from train_initializer import optimise, start_run  # noqa: E402  (scripts/ is this folder)
 
 
 def make_pool(body, n: int, length: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
@@ -274,12 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.steps, args.sequences, args.real_sequences = 20, 8, 8
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    t_start = time.time()
-    cpu0 = time.process_time()
-    body = load_body_model("anny")
-    rng = np.random.default_rng(args.seed)
+    rng, t_start, cpu0, body = start_run(args)
     print(f"pool: {args.sequences} motions x {args.length} frames", flush=True)
     pool = make_pool(body, args.sequences, args.length, rng)
     train_clips, held_clips = split_subjects(load_mocap(args.mocap), args.holdout,
@@ -311,25 +307,20 @@ def main(argv: list[str] | None = None) -> int:
     # the per-frame MLP is already trained: it moves 5x slower than the new temporal blocks
     groups = [{"params": net.frame.parameters(), "lr": args.lr * 0.2},
               {"params": net.temporal.parameters(), "lr": args.lr}]
-    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, [args.lr * 0.2, args.lr],
-                                                total_steps=args.steps, pct_start=0.1)
-    t_train = time.time()
-    for step in range(1, args.steps + 1):
+
+    def next_terms():
         src = real if real is not None and rng.random() < args.real_fraction else pool
         idx = rng.integers(0, len(src["shape"]), args.batch)
-        parts = losses(net, skel, make_batch(src, idx, args.window, rng,
-                                             noise_level=args.noise_level))
-        loss = sum(WEIGHTS_LOSS[k] * v for k, v in parts.items())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        if step % 100 == 0 or step == args.steps:
-            ev = {k: evaluate(net, skel, v) for k, v in vals.items()}
-            print(f"step {step}: loss {float(loss.detach()):.3f} val {ev} "
-                  f"({time.time() - t_train:.0f} s)", flush=True)
+        return losses(net, skel, make_batch(src, idx, args.window, rng,
+                                            noise_level=args.noise_level))
+
+    def report(step, loss, terms, seconds):
+        ev = {k: evaluate(net, skel, v) for k, v in vals.items()}
+        print(f"step {step}: loss {float(loss.detach()):.3f} val {ev} ({seconds:.0f} s)",
+              flush=True)
+
+    train_seconds = optimise(net, args.steps, args.lr, next_terms, WEIGHTS_LOSS, report, 100,
+                             groups=groups, pct_start=0.1, clip=1.0)
     after = {k: evaluate(net, skel, v) for k, v in vals.items()}
     meta = {"seed": args.seed, "steps": args.steps, "batch": args.batch, "window": args.window,
             "pool_motions": args.sequences, "motion_length": args.length, "lr": args.lr,
@@ -344,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cameras + smooth turning/walking; BlazePose-like 2D and 3D noise "
                     "(core.synthetic.training_data.detector_noise) + drifting bias, 3 % swaps, "
                     "4 % missing frames",
-            "data_seconds": round(t_data, 1), "train_seconds": round(time.time() - t_train, 1),
+            "data_seconds": round(t_data, 1), "train_seconds": round(train_seconds, 1),
             "total_seconds": round(time.time() - t_start, 1),
             "cpu_seconds": round(time.process_time() - cpu0, 1),
             "validation_sets": {"synthetic": "24 held-out synthetic motions (seed+1000) x 1 crop, "

@@ -133,6 +133,14 @@ class _Block(nn.Module):
         return x + self.net(x)
 
 
+def residual_mlp(c: InitializerConfig) -> tuple[nn.Linear, nn.Sequential, nn.Sequential]:
+    """(input layer, residual blocks, output head) of the pool-trained networks (this one and
+    core.fitting.lifter's), sized by ``c``."""
+    return (nn.Linear(c.in_dim, c.width),
+            nn.Sequential(*[_Block(c.width, c.dropout) for _ in range(c.blocks)]),
+            nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.out_dim)))
+
+
 class InitializerNet(nn.Module):
     """Residual MLP: (B, 200) features -> (B, 147) raw outputs (see ``decode``)."""
 
@@ -140,9 +148,7 @@ class InitializerNet(nn.Module):
         super().__init__()
         self.config = config or InitializerConfig()
         c = self.config
-        self.inp = nn.Linear(c.in_dim, c.width)
-        self.blocks = nn.Sequential(*[_Block(c.width, c.dropout) for _ in range(c.blocks)])
-        self.out = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.out_dim))
+        self.inp, self.blocks, self.out = residual_mlp(c)
         # start at the rest pose facing the camera: identity 6D rotations, zero offsets
         nn.init.zeros_(self.out[1].weight)
         bias = torch.zeros(c.out_dim)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.fitting.initializer import InitializerConfig, _Block, observation_features
+from core.fitting.initializer import InitializerConfig, observation_features, residual_mlp
 from core.types import BLAZEPOSE_FLIP, NUM_KEYPOINTS, Camera, Observation
 from core.weights import TrainedNetwork, load_module
 
@@ -55,10 +55,7 @@ class LifterNet(nn.Module):
     def __init__(self, config: LifterConfig | None = None) -> None:
         super().__init__()
         self.config = config or LifterConfig()
-        c = self.config
-        self.inp = nn.Linear(c.in_dim, c.width)
-        self.blocks = nn.Sequential(*[_Block(c.width, c.dropout) for _ in range(c.blocks)])
-        self.out = nn.Sequential(nn.LayerNorm(c.width), nn.Linear(c.width, c.out_dim))
+        self.inp, self.blocks, self.out = residual_mlp(self.config)
 
     def forward(self, kp2d: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
         feats, _, _ = observation_features(kp2d, torch.zeros_like(kp2d), intrinsics)
