@@ -287,10 +287,13 @@ def run_lifted(row: Row, dets: CaptureDetections, v: int, frames: list[int], cam
     from core.fitting.lifter import blend_landmarks3d
 
     out = row.pred.setdefault(v, {})
-    for f in frames:
-        obs = dets.observation(v, f, mask=False)
-        if obs.person and np.any(obs.landmarks3d):
-            out[f] = blend_landmarks3d([obs], camera, weight)[0].astype(np.float64)
+    obs = [dets.observation(v, f, mask=False) for f in frames]
+    if not obs:
+        return
+    blended = blend_landmarks3d(obs, camera, weight)     # one network pass for the view
+    for f, o, lm in zip(frames, obs, blended):
+        if o.person and np.any(o.landmarks3d):
+            out[f] = lm.astype(np.float64)
 
 
 # ---- scoring --------------------------------------------------------------------------------
