@@ -81,6 +81,33 @@ def test_quiet_graph_is_quiet_until_every_output_was_produced(capfd):
     assert g.found == []                                  # attributes pass through
 
 
+def test_quiet_graph_waits_for_the_models_its_graph_opens_on_its_own_threads(capfd):
+    """MediaPipe opens a graph's calculators on worker threads after the constructor returned;
+    each model logs as it opens. quiet_graph waits inside the scope until the graph is idle."""
+    import threading
+    import time
+
+    class Calculators:
+        def __init__(self):
+            self.opener = threading.Thread(target=self.open_models)
+            self.opener.start()
+
+        def open_models(self):
+            time.sleep(0.2)
+            os.write(2, b"W0000 00:00:1.5   7 inference_feedback_manager.cc:114] opened\n")
+
+        def wait_until_idle(self):
+            self.opener.join()
+
+    class Solution:
+        def __init__(self):
+            self._graph = Calculators()
+
+    quiet_graph(Solution)
+    time.sleep(0.3)
+    assert capfd.readouterr().err == ""
+
+
 def run_main(*args: str) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=600)

@@ -16,7 +16,9 @@ they bury the studio's own messages. So:
   studio's messages written meanwhile (by any thread) still appear, just a moment later. Native
   errors (``E``/``F`` records) are kept too.
 - ``quiet_graph(create, ...)`` builds a MediaPipe solution graph (``pose.Pose``,
-  ``face_mesh.FaceMesh``, ``hands.Hands``, ...) inside that scope and wraps it so its
+  ``face_mesh.FaceMesh``, ``hands.Hands``, ...) inside that scope, waits there until the graph
+  is idle (its calculators, and so its models, are opened on the graph's own threads some 20-160
+  ms after the constructor returns, and each model's opening logs a line), and wraps it so its
   ``process`` calls run inside the scope until every output has been produced once (after that
   every model of the graph has run and the graph is silent); ``quiet_solution(module)`` does the
   same for every graph class of a solution module.
@@ -161,7 +163,16 @@ def quiet_graph(create: Callable[..., Any], *args: Any, **kwargs: Any) -> QuietG
     silence_native_logs()
     with native_logs_hidden():
         graph = create(*args, **kwargs)
+        wait_until_opened(graph)
     return QuietGraph(graph)
+
+
+def wait_until_opened(graph: Any) -> None:
+    """Block until a MediaPipe solution's calculator graph (``graph._graph``) has nothing left to
+    do, i.e. has opened every calculator after ``start_run``; anything else passes."""
+    wait = getattr(getattr(graph, "_graph", None), "wait_until_idle", None)
+    if callable(wait):
+        wait()
 
 
 class _QuietSolution:
