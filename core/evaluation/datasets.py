@@ -1,6 +1,6 @@
 """The calibrated real captures in ../shared/realdata (see its SOURCE.md), as ``Capture``s.
 
-    load_capture("pose2sim_single")   4 portrait videos, 100 frames at 60 fps, one person walking
+    load_capture("pose2sim_single")   4 portrait videos, 100 frames at 60 fps, one person in a balance drill
     load_capture("pose2sim_multi")    the same rig, two people
     load_capture("panoptic")          CMU Panoptic: 5 HD views x 5 instants, several people
                                       (evaluation only: never train on it)
@@ -83,9 +83,10 @@ def load_capture(name: str, root: str | Path | None = None) -> Capture:
     """
     root = Path(root) if root is not None else realdata_root()
     if name == "pose2sim_single":
-        return _pose2sim(name, "Demo_SinglePerson", "pose2sim Demo_SinglePerson: one person "
-                         "walking, front, sides and back; a second person in cam01's background",
-                         root)
+        return _pose2sim(name, "Demo_SinglePerson", "pose2sim Demo_SinglePerson: one person in a "
+                         "balance drill (on one leg, lunging, reaching) on a treadmill's deck, "
+                         "seen from the front, the sides and the back (cam04 from high above); "
+                         "a second person in cam01's background", root)
     if name == "pose2sim_multi":
         return _pose2sim(name, "Demo_MultiPerson", "pose2sim Demo_MultiPerson: two people", root)
     if name == "panoptic":

@@ -35,7 +35,7 @@ class UpConfig:
 
     max_knee_deg: bend at each knee (angle between thigh and shin) of a standing or walking
         leg (walking bends the knees by up to 60 degrees in swing; 35 keeps stance and most
-        of the stride: on the pose2sim walks 20 -> 35 took the mean up error from 8.6 to 6.1
+        of the stride: on the pose2sim captures 20 -> 35 took the mean up error from 8.6 to 6.1
         degrees, a level camera being off by 18-33).
     max_leg_tilt_deg: each leg's angle to the image's vertical (a lying or sitting person's legs
         are far from it whatever the camera does).

@@ -112,7 +112,7 @@ def hand_chirality(hand: np.ndarray) -> float:
     hand. It is the fingertips' mean offset from the palm, along the palm normal
     (index base - wrist) x (little-finger base - wrist), in palm lengths: fingers curl towards
     the palm, and the normal's side of the palm swaps between a left and a right hand. Its sign
-    was right for 77 % of the 412 hands found in pose2sim's walk and 88 % of the 378 in its
+    was right for 77 % of the 412 hands found in pose2sim's drill and 88 % of the 378 in its
     two-person capture."""
     h = np.asarray(hand, np.float64)
     wrist = h[0]
@@ -174,7 +174,7 @@ def facing_cues(observation: Observation) -> dict[str, float]:
 def facing_evidence(observation: Observation, hands: bool = True) -> float:
     """How sure the label-free cues are that the person faces the camera: in [-1, 1], +1 facing
     it, -1 facing away, 0 unknown (no person, or cues that cancel). ``hands``: count the hands
-    cue (the sequence fit does not: it gained nothing there on pose2sim's walk, and one misread
+    cue (the sequence fit does not: it gained nothing there on pose2sim's drill, and one misread
     hand carried over six frames of a video turned a dribbling player a quarter round)."""
     if not observation.person:
         return 0.0

@@ -1,11 +1,11 @@
 """Learned 3D from 2D (a lifting network): BlazePose's 2D keypoints -> metric 3D landmarks.
 
-BlazePose's own 3D landmarks are its weakest output on real people (on pose2sim's walk their
+BlazePose's own 3D landmarks are its weakest output on real people (on pose2sim's drill their
 PA-MPJPE is about 88 mm). This network reads only the 2D keypoints and their confidences and
 answers from what it learned of real human motion (CMU motion capture retargeted onto Anny,
 filmed by phone- and webcam-like cameras, observed with BlazePose-like 2D noise). Its errors
 are largely independent of BlazePose's 3D, so the fits aim their limb-direction term at the
-mean of the two (``blend_landmarks3d``): on pose2sim's walk that mean is markedly nearer the
+mean of the two (``blend_landmarks3d``): on pose2sim's drill that mean is markedly nearer the
 triangulated truth than either alone (bench/README.md, "Lifted 3D").
 
 input: ``observation_features`` with the 3D landmarks zeroed (2D in box units, confidences,
@@ -82,7 +82,7 @@ class Lifter(TrainedNetwork):
         """(B, 33, 3) float32 landmarks from keypoints (B, 33, 3) px + confidence and intrinsics
         (B, >= 4) fx, fy, cx, cy. ``mirror``: also lift the mirror image (x reflected about the
         principal point, left and right labels exchanged), reflect its answer back and average
-        the two: the network's left/right habits cancel (on pose2sim's walk the lifter alone
+        the two: the network's left/right habits cancel (on pose2sim's drill the lifter alone
         goes 89.6 -> 82.7 mm PA-MPJPE)."""
         kp = torch.as_tensor(np.asarray(kp2d, np.float32), device=self.device)
         intr = torch.as_tensor(np.asarray(intrinsics, np.float32)[:, :4], device=self.device)

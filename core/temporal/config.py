@@ -61,7 +61,7 @@ class EvidenceConfig:
     """The body model's joint-limit prior."""
     motion_prior: float = 5.0
     """The learned pose prior of real human motion (core.priors.pose_prior), per frame. With the
-    head-turn smoothing (SmoothingConfig.head) holding the head, 20 -> 5 keeps the pose2sim walk
+    head-turn smoothing (SmoothingConfig.head) holding the head, 20 -> 5 keeps the pose2sim drill
     free of front/back flips and lowers its PA-MPJPE 73.0 -> 72.2 mm, and the synthetic
     sequences' 86.5 -> 81.4 mm (their random poses are ones a real-motion prior finds
     unlikely); 0 brings three flips back."""
@@ -250,7 +250,7 @@ class SequenceConfig:
     nearest the previous frame (or the one the facing evidence is sure of) and its limbs along
     BlazePose's 3D directions (core.fitting.heuristic_init), median-filtered in time, then more
     and larger window steps; "regressor": the temporal regressor's poses, turned by the
-    orientation candidates (core.temporal.orientation). On the real pose2sim walk (all 100
+    orientation candidates (core.temporal.orientation). On the real pose2sim drill (all 100
     frames, 4 views) the regressor's guess gave PA-MPJPE 95.7 mm with 24 front/back flips, the
     analytic one 74.6 mm with none: the regressor (trained on simulated BlazePose readings)
     does not carry to the detector's real errors, and its retrained versions did worse there
