@@ -1,6 +1,7 @@
 """The calibrated real captures in ../shared/realdata (see its SOURCE.md), as ``Capture``s.
 
-    load_capture("pose2sim_single")   4 portrait videos, 100 frames at 60 fps, one person in a balance drill
+    load_capture("pose2sim_single")   4 portrait videos, 100 frames at 60 fps, one person in a
+                                      balance drill
     load_capture("pose2sim_multi")    the same rig, two people
     load_capture("panoptic")          CMU Panoptic: 5 HD views x 5 instants, several people
                                       (evaluation only: never train on it)

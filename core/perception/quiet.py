@@ -163,11 +163,11 @@ def quiet_graph(create: Callable[..., Any], *args: Any, **kwargs: Any) -> QuietG
     silence_native_logs()
     with native_logs_hidden():
         graph = create(*args, **kwargs)
-        wait_until_opened(graph)
+        _wait_until_opened(graph)
     return QuietGraph(graph)
 
 
-def wait_until_opened(graph: Any) -> None:
+def _wait_until_opened(graph: Any) -> None:
     """Block until a MediaPipe solution's calculator graph (``graph._graph``) has nothing left to
     do, i.e. has opened every calculator after ``start_run``; anything else passes."""
     wait = getattr(getattr(graph, "_graph", None), "wait_until_idle", None)
