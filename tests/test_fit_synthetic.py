@@ -58,7 +58,9 @@ def test_fit_recovers_a_known_body(body, one_thread):
     assert err < 0.035, err                                   # metres, PA-MPJPE
     assert mpjpe(fit.joints[ids], truth.joints[ids], root=[0]) < 0.07
     assert pa_mpjpe(start[ids], truth.joints[ids]) > 2 * err  # the fit did the work
-    assert fit.error < 8.0                                    # px, person ~500 px tall
+    # px, person ~500 px tall; 7.1 from the model's average adult, 8.0 from the fits' start,
+    # whose legs have real people's proportions (1.49 arm lengths, this body's 1.58)
+    assert fit.error < 9.0
     assert fit.iou > 0.85
 
 
@@ -76,6 +78,9 @@ def test_no_left_right_swap(body, one_thread, case):
     obs, truth = _observe(body, params, seed=1, with_mask=False)
     fit = fit_observation(obs, CAMERA, body, FitConfig(quality="fast", silhouette=False))
     lm, t = fit.landmarks, truth.landmarks
+    # one view knows the body up to a scale about the camera (a smaller body nearer: the fit's
+    # start is 1.67 m tall, this body 1.83 m): compare at the truth's depth
+    lm = lm * (t[:, 2].mean() / lm[:, 2].mean())
     # a swapped point sits at its mirror twin (ratio about 1 or more); the raised wrist of the
     # back view is 17 cm off in depth since the fit reads the lifter's 3D (this synthetic 3D
     # reading is nearly exact, the real detector's is not), which puts it at 0.53

@@ -7,7 +7,8 @@ bones; fingers, toes, eyes and twist bones stay at rest), expressed in the canon
 and chained like SMPL's (Anny's "local-ref" parameterization). The rest pose (zero pose) is
 Anny's A-pose: arms about 47 degrees below horizontal, elbows slightly bent.
 Shape: the six Anny phenotypes in [0, 1] (gender 0 male .. 1 female, age, muscle, weight,
-height, proportions). Age 0.5 is a teenager; adults sit near 0.8.
+height, proportions). Age runs baby (0), child (1/3, about 11 years), young adult (2/3, about
+25), old (1, about 90): 0.5 is about 18.
 """
 from __future__ import annotations
 
@@ -56,9 +57,20 @@ BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
     ("coco", "left_big_toe", 0.5), ("coco", "right_big_toe", 0.5),
 )
 
-#: Mean adult phenotype used to start fits (gender neutral, age ~ adult).
+#: The average adult of the body model's own parameter space (gender neutral, middle-aged): the
+#: rest body of the synthetic data, the motion-capture retargeting and the body-point priors.
 MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
-#: Spread of plausible adult phenotypes around the mean (for the shape prior).
+#: Where every fit of a person starts and what its shape prior is centred on: a young adult
+#: (age 2/3, about 25 years) of average stature (1.67 m; height 0.35), gender and build
+#: neutral, proportions three quarters of the way from MakeHuman's "ideal" (the artists' canon,
+#: long-legged) to its "uncommon" ones. Chosen on real people: the triangulated BlazePose points
+#: of pose2sim Demo_MultiPerson measure legs about 1.4 arm lengths long where MEAN_PHENOTYPE's
+#: measure 1.57 (this one 1.49), and a body whose legs are longer than the detector's points
+#: must tilt them in depth to meet the 2D keypoints. Shorter phenotypes have shorter legs still
+#: and score better in 3D, but the fitted mesh is exported in metres: a person of 1.3-1.5 m
+#: would be wrong there (bench/README.md, "the fit's start shape").
+FIT_PHENOTYPE = np.array([0.5, 2.0 / 3.0, 0.5, 0.5, 0.35, 0.75], np.float32)
+#: Spread of plausible adult phenotypes around the fits' start (for the shape prior).
 PHENOTYPE_STD = np.array([0.35, 0.12, 0.25, 0.25, 0.2, 0.25], np.float32)
 
 
@@ -131,8 +143,11 @@ class AnnyBody(BodyModel):
     def mean_shape(self) -> np.ndarray:
         return MEAN_PHENOTYPE.copy()
 
+    def fit_shape(self) -> np.ndarray:
+        return FIT_PHENOTYPE.copy()
+
     def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
-        mean = torch.as_tensor(MEAN_PHENOTYPE, device=shape.device)
+        mean = torch.as_tensor(FIT_PHENOTYPE, device=shape.device)
         std = torch.as_tensor(PHENOTYPE_STD, device=shape.device)
         return (((shape - mean) / std) ** 2).sum(-1)
 

@@ -93,7 +93,13 @@ class BodyModel(abc.ABC):
     # ---- parameters --------------------------------------------------------------------------
     @abc.abstractmethod
     def mean_shape(self) -> np.ndarray:
-        """(S,) float32 the shape used to start a fit (an average adult)."""
+        """(S,) float32 the model's average adult (rest bodies, synthetic data, priors)."""
+
+    def fit_shape(self) -> np.ndarray:
+        """(S,) float32 the shape a fit of a person starts from, and the centre of
+        ``shape_prior``: the model's average adult unless the model says otherwise (Anny's is
+        chosen on real people's detected proportions)."""
+        return self.mean_shape()
 
     def default_params(self, transl=(0.0, 0.0, 3.0)) -> BodyParams:
         """An average adult in the rest pose, upright, facing the camera, root at ``transl``."""
@@ -102,7 +108,7 @@ class BodyModel(abc.ABC):
 
     @abc.abstractmethod
     def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
-        """(B,) negative log prior of shapes (B, S); 0 at the mean, ~1 per std away."""
+        """(B,) negative log prior of shapes (B, S); 0 at ``fit_shape``, ~1 per std away."""
 
     @abc.abstractmethod
     def pose_prior(self, body_pose: torch.Tensor) -> torch.Tensor:

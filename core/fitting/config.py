@@ -58,7 +58,7 @@ class LossWeights:
         trunk and legs at 15 cost 24.6 while the real pose2sim frames gained (74.9 -> 74.1 mm)
         and ryota's knees straightened (13.7 -> 8.8 degrees).
     pose_l2: squared magnitude of body_pose in rad^2 (keeps unobserved joints near rest).
-    shape_prior: BodyModel.shape_prior (0 at the mean shape, ~1 per standard deviation).
+    shape_prior: BodyModel.shape_prior (0 at the body's fit shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
         body's own torso (an arm never folds through the chest).
     facing: hinge on the face looking the way the label-free facing evidence says it does not

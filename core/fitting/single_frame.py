@@ -166,11 +166,13 @@ def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, confi
                 init: BodyParams | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """First guesses: (rotations (H, 3, 3) canonical -> camera, body poses (H, P, 3), shapes
     (H, S)). With ``init``: that one guess. Else the analytic guess and, when enabled and
-    available, the learned one, each also turned around (front- vs back-facing)."""
+    available, the learned one, each also turned around (front- vs back-facing). Every guess
+    has the body's fit shape: the initializer's own phenotype guess, learned on synthetic
+    bodies, scored worse on real people (bench/README.md, "the fit's start shape")."""
     if init is not None:
         return (hinit.rotmat(init.global_orient)[None], init.body_pose[None].copy(),
                 init.shape[None].copy())
-    shape = body.mean_shape()
+    shape = body.fit_shape()
     t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
     with torch.no_grad():
         rest = body(t(np.zeros((1, 3))), t(np.zeros((1, body.num_pose_joints, 3))), t(shape[None]),
@@ -185,7 +187,7 @@ def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, confi
         r = hinit.rotmat(learned.global_orient)
         rots = np.concatenate([np.stack([r, r @ hinit.TURN_AROUND]), rots])
         poses = np.concatenate([np.stack([learned.body_pose] * 2), poses])
-        shapes = np.concatenate([np.stack([learned.shape] * 2), shapes])
+        shapes = np.concatenate([np.stack([shape] * 2), shapes])
     return rots, poses.astype(np.float32), shapes.astype(np.float32)
 
 
