@@ -41,7 +41,7 @@ def test_fit_shape_is_an_adult_and_the_shape_prior_centre(anny):
     verts = anny.rest_vertices(torch.as_tensor(shape[None]))[0].detach().numpy()
     assert 1.6 < float(np.ptp(verts[:, 1])) < 1.8              # metres: an adult's stature
     s = torch.as_tensor(np.stack([shape, anny.mean_shape()]))
-    prior = anny.shape_prior(s)
+    prior = anny.shape_prior(s, anny.fit_shape())
     assert float(prior[0]) == 0.0 and float(prior[1]) > 0.5
 
 

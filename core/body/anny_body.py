@@ -60,7 +60,7 @@ BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
 #: The average adult of the body model's own parameter space (gender neutral, middle-aged): the
 #: rest body of the synthetic data, the motion-capture retargeting and the body-point priors.
 MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
-#: Where every fit of a person starts and what its shape prior is centred on: a young adult
+#: Where every single-frame fit of a person starts and centres its shape prior: a young adult
 #: (age 2/3, about 25 years) of average stature (1.67 m; height 0.35), gender and build
 #: neutral, proportions three quarters of the way from MakeHuman's "ideal" (the artists' canon,
 #: long-legged) to its "uncommon" ones. Chosen on real people: the triangulated BlazePose points
@@ -70,7 +70,7 @@ MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
 #: and score better in 3D, but the fitted mesh is exported in metres: a person of 1.3-1.5 m
 #: would be wrong there (bench/README.md, "the fit's start shape").
 FIT_PHENOTYPE = np.array([0.5, 2.0 / 3.0, 0.5, 0.5, 0.35, 0.75], np.float32)
-#: Spread of plausible adult phenotypes around the fits' start (for the shape prior).
+#: Spread of plausible adult phenotypes (for the shape prior).
 PHENOTYPE_STD = np.array([0.35, 0.12, 0.25, 0.25, 0.2, 0.25], np.float32)
 
 
@@ -146,8 +146,9 @@ class AnnyBody(BodyModel):
     def fit_shape(self) -> np.ndarray:
         return FIT_PHENOTYPE.copy()
 
-    def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
-        mean = torch.as_tensor(FIT_PHENOTYPE, device=shape.device)
+    def shape_prior(self, shape: torch.Tensor, centre: np.ndarray | None = None) -> torch.Tensor:
+        mean = torch.as_tensor(MEAN_PHENOTYPE if centre is None else centre, dtype=shape.dtype,
+                               device=shape.device)
         std = torch.as_tensor(PHENOTYPE_STD, device=shape.device)
         return (((shape - mean) / std) ** 2).sum(-1)
 

@@ -96,8 +96,8 @@ class BodyModel(abc.ABC):
         """(S,) float32 the model's average adult (rest bodies, synthetic data, priors)."""
 
     def fit_shape(self) -> np.ndarray:
-        """(S,) float32 the shape a fit of a person starts from, and the centre of
-        ``shape_prior``: the model's average adult unless the model says otherwise (Anny's is
+        """(S,) float32 the shape a single-frame fit of a person starts from and centres its
+        shape prior on: the model's average adult unless the model says otherwise (Anny's is
         chosen on real people's detected proportions)."""
         return self.mean_shape()
 
@@ -107,8 +107,9 @@ class BodyModel(abc.ABC):
                           self.mean_shape(), np.asarray(transl, np.float32))
 
     @abc.abstractmethod
-    def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
-        """(B,) negative log prior of shapes (B, S); 0 at ``fit_shape``, ~1 per std away."""
+    def shape_prior(self, shape: torch.Tensor, centre: np.ndarray | None = None) -> torch.Tensor:
+        """(B,) negative log prior of shapes (B, S); 0 at ``centre`` (S,) (default: the model's
+        average adult, ``mean_shape``), ~1 per std away."""
 
     @abc.abstractmethod
     def pose_prior(self, body_pose: torch.Tensor) -> torch.Tensor:

@@ -362,7 +362,9 @@ class SmplxBody(BodyModel):
     def mean_shape(self) -> np.ndarray:
         return np.zeros(self.shape_dim, np.float32)
 
-    def shape_prior(self, shape: torch.Tensor) -> torch.Tensor:
+    def shape_prior(self, shape: torch.Tensor, centre: np.ndarray | None = None) -> torch.Tensor:
+        if centre is not None:
+            shape = shape - torch.as_tensor(centre, dtype=shape.dtype, device=shape.device)
         return (shape ** 2).sum(-1)
 
     def pose_prior(self, body_pose: torch.Tensor) -> torch.Tensor:

@@ -279,6 +279,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     opt = torch.optim.Adam(groups)
     base = [g["lr"] for g in opt.param_groups]
     learned = pose_prior_for(body) if wts.motion_prior > 0 else None
+    centre = body.fit_shape() if full else None
     for i in range(steps):
         for g, b in zip(opt.param_groups, base):
             g["lr"] = b * _cosine(i, steps)
@@ -290,7 +291,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
             s = shape.value()
             out = body(orient, pose, s, tn * depth, vertex_ids=vids)
             landmarks, vertices = out.landmarks, out.vertices
-            e = e + wts.shape_prior * body.shape_prior(s)
+            e = e + wts.shape_prior * body.shape_prior(s, centre)
         else:
             landmarks, _, vertices = rig.pose(orient, pose, tn * depth)
         if sil is not None:
