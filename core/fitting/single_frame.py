@@ -181,14 +181,13 @@ def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, confi
     rest = rest[0].cpu().numpy().astype(np.float64)
     rots = np.stack(hinit.orientation_hypotheses(observation, rest))
     poses = hinit.checked_limb_poses(body, shape, rest, list(rots), observation)
-    shapes = np.stack([shape, shape])
     learned = _learned_guess(observation, camera, body) if config.use_initializer else None
     if learned is not None:
         r = hinit.rotmat(learned.global_orient)
         rots = np.concatenate([np.stack([r, r @ hinit.TURN_AROUND]), rots])
         poses = np.concatenate([np.stack([learned.body_pose] * 2), poses])
-        shapes = np.concatenate([np.stack([shape] * 2), shapes])
-    return rots, poses.astype(np.float32), shapes.astype(np.float32)
+    shapes = np.tile(np.asarray(shape, np.float32)[None], (len(rots), 1))
+    return rots, poses.astype(np.float32), shapes
 
 
 # ---- stage 1: rigid ---------------------------------------------------------------------------
