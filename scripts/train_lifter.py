@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.fitting.lifter import WEIGHTS_PATH, Lifter, LifterConfig, LifterNet  # noqa: E402
 from core.synthetic import NoiseConfig, synthesize_keypoints  # noqa: E402
 from core.synthetic.observe import _FLIP  # noqa: E402
+from core.synthetic.proportions import LimbScales, scale_limbs  # noqa: E402
 from core.synthetic.training_data import (film_world, load_mocap, split_subjects,  # noqa: E402
                                           upright_rotations)
 
@@ -51,10 +52,14 @@ def detector_2d(rng: np.random.Generator, swap_prob: float) -> NoiseConfig:
 
 def make_batch(pool: dict[str, torch.Tensor], idx: np.ndarray, rng: np.random.Generator,
                free_fraction: float, swap_prob: float = 0.02,
-               noise: NoiseConfig | None = None) -> dict[str, torch.Tensor]:
+               noise: NoiseConfig | None = None, limbs: LimbScales | None = None
+               ) -> dict[str, torch.Tensor]:
     """Keypoints (B, 33, 3), intrinsics (B, 4) and target landmarks (B, 33, 3) for pool bodies
-    ``idx`` filmed by fresh cameras and a fresh detector."""
+    ``idx`` filmed by fresh cameras and a fresh detector; ``limbs``: the bodies' limb lengths
+    drawn afresh (core.synthetic.proportions), None keeps Anny's."""
     lm = pool["landmarks"][idx].numpy().astype(np.float64)
+    if limbs is not None:
+        lm = scale_limbs(lm, limbs.draw(len(lm), rng))
     v = film_world(lm, pool["world_rot"][idx].numpy(), rng, free_fraction)
     cam = np.einsum("bij,bkj->bki", v.rotation, lm) + v.transl[:, None]
     kp, _, swapped = synthesize_keypoints(cam, v.rotation, v.transl, v.intrinsics, rng,
@@ -109,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                    out=WEIGHTS_PATH)
     ap.add_argument("--standing-fraction", type=float, default=0.15,
                     help="share of the motion-capture poses replaced by standing poses")
+    ap.add_argument("--legs", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                    help="scale the bodies' legs by a factor drawn in [LOW, HIGH] per sample "
+                         "(core.synthetic.proportions; default: Anny's own legs)")
     args = ap.parse_args(argv)
     if args.quick:
         args.steps, args.shapes, args.poses_per_shape = 40, 6, 64
@@ -140,12 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     t_data = time.time() - t_start
     print(f"pool ready: {len(pool['pose'])} bodies in {t_data:.0f} s", flush=True)
 
+    limbs = None if args.legs is None else LimbScales(legs=tuple(args.legs))
     net = LifterNet(LifterConfig(width=args.width, blocks=args.blocks))
     n = len(pool["pose"])
 
     def next_terms():
         return loss_terms(net, make_batch(pool, rng.integers(0, n, args.batch), rng,
-                                          args.free_fraction))
+                                          args.free_fraction, limbs=limbs))
 
     def report(step, loss, terms, seconds):
         ev = evaluate(net, val)
@@ -159,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             "pool_shapes": args.shapes, "poses_per_shape": args.poses_per_shape,
             "real_fraction": args.real_fraction, "free_fraction": args.free_fraction,
             "mocap_training_frames": int(len(real_poses) - n_stand), "standing_poses": n_stand,
-            "standing_fraction": args.standing_fraction, "mocap_heldout_subjects": held,
+            "standing_fraction": args.standing_fraction,
+            "limb_scales": None if limbs is None else vars(limbs), "mocap_heldout_subjects": held,
             "samples_seen": args.steps * args.batch, "lr": args.lr,
             "data_seconds": round(t_data, 1), "train_seconds": round(train_seconds, 1),
             "total_seconds": round(time.time() - t_start, 1),
