@@ -55,12 +55,14 @@ def test_fit_recovers_a_known_body(body, one_thread):
     err = pa_mpjpe(fit.joints[ids], truth.joints[ids])
     start = body.evaluate(body.default_params(fit.params.transl))[1]
     assert fit.status == "fitted" and fit.params.model == "anny"
-    assert err < 0.035, err                                   # metres, PA-MPJPE
+    # metres, PA-MPJPE: 0.031 from the previous start, 0.034 from the fits' start, whose legs
+    # have real people's proportions (1.47 arm lengths; this body's 1.58)
+    assert err < 0.038, err
     assert mpjpe(fit.joints[ids], truth.joints[ids], root=[0]) < 0.07
     assert pa_mpjpe(start[ids], truth.joints[ids]) > 2 * err  # the fit did the work
-    # px, person ~500 px tall; 7.1 from the model's average adult, 8.0 from the fits' start,
-    # whose legs have real people's proportions (1.49 arm lengths, this body's 1.58)
-    assert fit.error < 9.0
+    # px, person ~500 px tall; 7.1 from the model's average adult, 8.0 from the previous start,
+    # 8.8 from the fits' start
+    assert fit.error < 9.5
     assert fit.iou > 0.85
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .params import BodyParams
+from .params import BodyParams, stack_shapes
 
 
 @dataclass
@@ -96,9 +96,10 @@ class BodyModel(abc.ABC):
         """(S,) float32 the model's average adult (rest bodies, synthetic data, priors)."""
 
     def fit_shape(self) -> np.ndarray:
-        """(S,) float32 the shape a single-frame fit of a person starts from and centres its
-        shape prior on: the model's average adult unless the model says otherwise (Anny's is
-        chosen on real people's detected proportions)."""
+        """(S,) or (S + k,) float32 the shape a single-frame fit of a person starts from and
+        centres its shape prior on: the model's average adult unless the model says otherwise
+        (Anny's is chosen on real people's detected proportions and carries a stature scale as
+        a 7th column, which the fits keep: FreeShape)."""
         return self.mean_shape()
 
     def default_params(self, transl=(0.0, 0.0, 3.0)) -> BodyParams:
@@ -153,7 +154,7 @@ class BodyModel(abc.ABC):
         t = lambda xs: torch.as_tensor(np.stack(xs), dtype=self.dtype, device=self.device)  # noqa: E731
         out = {"global_orient": t([p.global_orient for p in plist]),
                "body_pose": t([p.body_pose for p in plist]),
-               "shape": t([p.shape for p in plist]),
+               "shape": t(stack_shapes([p.shape for p in plist])),
                "transl": t([p.transl for p in plist])}
         keys = set().union(*(p.extras for p in plist)) if plist else set()
         extras = {k: t([p.extras[k] for p in plist]) for k in keys if all(k in p.extras for p in plist)}
@@ -167,3 +168,46 @@ class BodyModel(abc.ABC):
         out = self.forward(**self.tensors(params))
         return (out.vertices[0].cpu().numpy(), out.joints[0].cpu().numpy(),
                 out.landmarks[0].cpu().numpy())
+
+
+class FreeShape:
+    """A shape vector as optimisation variables: ``free`` (1, S) are logits where the model
+    bounds its S parameters (Anny's phenotypes in [0, 1]), the parameters themselves otherwise;
+    columns past the model's own (Anny's stature scale) stay as given: one view, or one video
+    of one person, cannot see the person's size.
+
+    shape0: (S,) or (S + k,). margin: how near a bound a logit may start (0.02: 2 % in).
+    """
+
+    def __init__(self, body: BodyModel, shape0, margin: float = 0.02) -> None:
+        dev, dt = body.device, body.dtype
+        self.margin = margin
+        self.n = body.shape_dim
+        self.bounds = None
+        if body.shape_bounds is not None:
+            b = torch.as_tensor(body.shape_bounds, dtype=dt, device=dev)
+            self.bounds = (b[:, 0], b[:, 1] - b[:, 0])
+        s0 = torch.as_tensor(np.asarray(shape0, np.float32), dtype=dt, device=dev).reshape(1, -1)
+        self.fixed = s0[:, self.n:].clone()
+        self.free = self._free(s0[:, :self.n]).requires_grad_(True)
+
+    def _free(self, s: torch.Tensor) -> torch.Tensor:
+        if self.bounds is None:
+            return s.clone()
+        u = ((s - self.bounds[0]) / self.bounds[1]).clamp(self.margin, 1 - self.margin)
+        return torch.log(u / (1 - u))
+
+    @torch.no_grad()
+    def set(self, shape) -> None:
+        """Take the values of ``shape`` (S,) or (S + k,) (the fixed columns too)."""
+        s = torch.as_tensor(np.asarray(shape, np.float32), dtype=self.free.dtype,
+                            device=self.free.device).reshape(1, -1)
+        self.free.copy_(self._free(s[:, :self.n]))
+        self.fixed = s[:, self.n:].clone()
+
+    def value(self) -> torch.Tensor:
+        """(1, S + k) the shape."""
+        s = self.free if self.bounds is None else \
+            self.bounds[0] + self.bounds[1] * torch.sigmoid(self.free)
+        return torch.cat([s, self.fixed], 1) if self.fixed.shape[1] else s
+

@@ -18,7 +18,8 @@ class BodyParams:
         the root joint.
     body_pose: (P, 3) axis-angle per posed joint in the model's own joint convention
         (P = BodyModel.num_pose_joints).
-    shape: (S,) shape parameters (Anny: 6 phenotypes in [0, 1] in model order; SMPL: betas).
+    shape: (S,) shape parameters (Anny: 6 phenotypes in [0, 1] in model order, optionally a 7th,
+        the stature scale (1 when absent); SMPL: betas).
     transl: (3,) position of the root joint (pelvis) in the camera frame, metres.
     extras: model-specific arrays (SMPL-X jaw / hands / expression, ...), name -> float32 array.
     """
@@ -79,3 +80,14 @@ class BodyParams:
 
     def copy(self) -> "BodyParams":
         return BodyParams.from_dict(self.to_dict())
+
+
+def stack_shapes(shapes) -> np.ndarray:
+    """(N, S) float32: shape vectors of several fits stacked, the shorter ones completed with 1
+    (Anny's stature scale, absent from fits made before it existed or by the sequence fit's
+    estimate, is 1 when absent), so fits of one person made different ways go together."""
+    rows = [np.asarray(x, np.float32).reshape(-1) for x in shapes]
+    n = max((len(r) for r in rows), default=0)
+    return np.stack([np.concatenate([r, np.ones(n - len(r), np.float32)]) for r in rows]) \
+        if rows else np.zeros((0, 0), np.float32)
+

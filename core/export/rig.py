@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from core.body.base import BodyModel
-from core.body.params import BodyParams
+from core.body.params import BodyParams, stack_shapes
 
 #: Humanoid bone names (Unity's Mecanim names, which Unity's, Unreal's and the Blender rigging
 #: add-ons' humanoid mappings recognise) of the body model joints that have one.
@@ -301,7 +301,7 @@ def frame_runs(ids: list[int]) -> list[list[int]]:
 
 def median_shape(params: list[BodyParams]) -> np.ndarray:
     """(S,) float32 per-component median shape of a list of fits (one shape for one rig)."""
-    return np.median(np.stack([p.shape for p in params]), axis=0).astype(np.float32)
+    return np.median(stack_shapes([p.shape for p in params]), axis=0).astype(np.float32)
 
 
 def motion_from_params(body: BodyModel, frames: dict[int, BodyParams | None], fps: float,

@@ -54,6 +54,7 @@ import numpy as np
 import torch
 
 from core.body.base import BodyModel
+from core.body.params import stack_shapes
 from core.errors import StudioError
 from core.types import FrameFit, Observation
 
@@ -112,7 +113,7 @@ def smpl_parameters(body: BodyModel, fits) -> dict[str, np.ndarray]:
     r = Rotation.from_rotvec(go).as_matrix() @ np.diag(_FLIP)
     go_smpl = Rotation.from_matrix(r).as_rotvec()
     bp = np.stack([p.body_pose for p in params]).astype(np.float64) * _FLIP    # (N, P, 3)
-    betas = np.stack([p.shape for p in params]).astype(np.float64)
+    betas = stack_shapes([p.shape for p in params]).astype(np.float64)
     n = len(done)
     pose = np.zeros((n, 24, 3))
     pose[:, 0] = go_smpl

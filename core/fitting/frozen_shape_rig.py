@@ -41,11 +41,10 @@ class FrozenShapeRig:
     def _prepare_anny(self) -> None:
         b, m = self.body, self.body.model
         zero_pose = b._pose_matrices(torch.zeros(1, b.num_pose_joints, 3, device=b.device))
-        pose_in, pheno, local, face = m.get_tensor_inputs(zero_pose, self.shape, None, None)
-        rest = m.get_rest_model(m._get_phenotype_blendshape_coefficients(pheno, local, face))
+        pose_in, rest_v, rest_bones = b.rest_model(self.shape, zero_pose)
         # Anny's zero pose is its reference pose, a few cm from the rest mesh: keep the per-bone
         # transforms T0 it applies, and chain the carriers from the reference heads.
-        t0, bone_poses0 = m.get_bone_transforms(pose_in, rest["rest_bone_poses"])
+        t0, bone_poses0 = m.get_bone_transforms(pose_in, rest_bones)
         t0, heads = t0[0, :, :3, :], bone_poses0[0, :, :3, 3]                # (J, 3, 4), (J, 3)
         parents = np.asarray(b.parents)
         pose_bones = b._pose_idx.cpu().numpy()
@@ -67,7 +66,7 @@ class FrozenShapeRig:
         def grouped(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             """Per point and carrier: the sum of w_j T0_j x over the carrier's bones (K, 23, 3)
             and the carrier's total weight (K, 23)."""
-            x = rest["rest_vertices"][0, ids]
+            x = rest_v[0, ids]
             w = b._weights[ids]                                            # (K, J)
             y = torch.einsum("jrc,kc->kjr", t0[:, :, :3], x) + t0[None, :, :, 3]   # (K, J, 3)
             # two-operand products (a three-operand einsum builds a (K, J, 23, 3) intermediate)

@@ -25,7 +25,7 @@ import numpy as np
 import roma
 import torch
 
-from core.body.base import BodyModel
+from core.body.base import BodyModel, FreeShape
 from core.body.params import BodyParams
 from core.fitting import heuristic_init as hinit
 from core.fitting.config import FitConfig
@@ -91,27 +91,6 @@ def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
 
 def _rotmat(rotvec: torch.Tensor) -> torch.Tensor:
     return rotvec_to_rotmat(rotvec)
-
-
-class _Shape:
-    """Shape parameters, as free logits when the model bounds them (Anny's phenotypes)."""
-
-    def __init__(self, body: BodyModel, shape0: np.ndarray) -> None:
-        dev, dt = body.device, body.dtype
-        self.bounds = None
-        s0 = torch.as_tensor(shape0, dtype=dt, device=dev)[None]
-        if body.shape_bounds is not None:
-            b = torch.as_tensor(body.shape_bounds, dtype=dt, device=dev)
-            self.bounds = (b[:, 0], b[:, 1] - b[:, 0])
-            u = ((s0 - self.bounds[0]) / self.bounds[1]).clamp(0.02, 0.98)
-            self.free = torch.log(u / (1 - u)).requires_grad_(True)
-        else:
-            self.free = s0.clone().requires_grad_(True)
-
-    def value(self) -> torch.Tensor:
-        if self.bounds is None:
-            return self.free
-        return self.bounds[0] + self.bounds[1] * torch.sigmoid(self.free)
 
 
 def _problem(observation: Observation, camera: Camera, body: BodyModel,
@@ -264,7 +243,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     orient = roma.rotmat_to_rotvec(state.rot)[None].clone().requires_grad_(True)
     pose = state.pose[None].clone().requires_grad_(True)
     tn = (state.transl[None] / depth).clone().requires_grad_(True)
-    shape = _Shape(body, state.shape.cpu().numpy())
+    shape = FreeShape(body, state.shape.cpu().numpy())
     k = lr.body_stage if full else 1.0
     groups = [{"params": [orient], "lr": k * lr.orient}, {"params": [pose], "lr": k * lr.pose},
               {"params": [tn], "lr": k * lr.transl}]

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from core.body.base import BodyModel
+from core.body.base import BodyModel, FreeShape
 from core.errors import StudioError
 from core.progress import NEVER, CancelToken
 from core.types import Progress
@@ -73,13 +73,8 @@ class _Variables:
             shape = init["shape"].median(0).values
             disp = torch.zeros(body.num_vertices, dtype=dt, device=dev)
             self.normals = geom.rest_normals(shape)
-        self.bounds = None
-        if body.shape_bounds is not None:
-            b = t(body.shape_bounds)
-            self.bounds = (b[:, 0], b[:, 1] - b[:, 0])
-            u = ((shape - self.bounds[0]) / self.bounds[1]).clamp(1e-4, 1 - 1e-4)
-            shape = torch.log(u / (1 - u))
-        self.shape_free = shape.clone().requires_grad_(True)
+        self._shape = FreeShape(body, shape.detach().cpu().numpy(), margin=1e-4)
+        self.shape_free = self._shape.free
         self.disp = disp.clone().requires_grad_(True)
         self.go = go.clone().requires_grad_(True)
         self.bp = bp.clone().requires_grad_(True)
@@ -93,11 +88,7 @@ class _Variables:
         self.go.copy_(t(state.global_orient))
         self.bp.copy_(t(state.body_pose))
         self.tr.copy_(t(state.transl))
-        shape = t(state.shape)
-        if self.bounds is not None:
-            u = ((shape - self.bounds[0]) / self.bounds[1]).clamp(1e-4, 1 - 1e-4)
-            shape = torch.log(u / (1 - u))
-        self.shape_free.copy_(shape)
+        self._shape.set(state.shape)
 
     @torch.no_grad()
     def start_from(self, refined: RefinedPoses, robust: float) -> None:
@@ -111,10 +102,8 @@ class _Variables:
         self.frame_weights = frame_weights(refined.silhouette, robust).to(self.disp.dtype)
 
     def shape(self) -> torch.Tensor:
-        """(1, S) shape parameters."""
-        s = self.shape_free if self.bounds is None else \
-            self.bounds[0] + self.bounds[1] * torch.sigmoid(self.shape_free)
-        return s[None]
+        """(1, S) shape parameters (Anny: phenotypes, then the fixed stature scale if any)."""
+        return self._shape.value()
 
     def offsets(self) -> torch.Tensor:
         """(V, 3) canonical-frame clothing offsets, metres."""

@@ -43,11 +43,8 @@ class FramePoser:
 
     @torch.no_grad()
     def _set_shape(self, shape: torch.Tensor) -> None:
-        m = self.body.model
-        _, pheno, local, face = m.get_tensor_inputs(None, shape.detach(), None, None)
-        rest = m.get_rest_model(m._get_phenotype_blendshape_coefficients(pheno, local, face))
-        self.rest_vertices = rest["rest_vertices"][0]          # (V, 3) Anny frame
-        self.rest_bone_poses = rest["rest_bone_poses"]
+        _, rest_v, self.rest_bone_poses = self.body.rest_model(shape.detach())
+        self.rest_vertices = rest_v[0]                          # (V, 3) Anny frame
 
     @torch.no_grad()
     def set_shape(self, shape: torch.Tensor, body_pose: torch.Tensor) -> None:

@@ -169,8 +169,13 @@ class OneEuroConfig:
 
 @dataclass
 class ShapeConfig:
-    """One shape for the whole sequence, estimated from its first confident frames."""
+    """One shape for the whole sequence."""
 
+    start: bool = False
+    """Take the body's fit shape (BodyModel.fit_shape, where single-frame fits start) instead of
+    estimating it as below. Measured on pose2sim (bench/README.md, "the fit's start shape"):
+    1.2 mm better on the drill, level on the two-person capture; off until the synthetic video
+    benchmark has been rerun with it."""
     from_regressor: bool = True
     """With the temporal regressor installed, the shape is the median of its per-frame shapes
     over the first window (costs one network pass instead of single-frame fits)."""

@@ -11,7 +11,7 @@ against the previous frame (flips.py); classification as usable, "low_confidence
 Once: one shape for the whole sequence, then frozen (LandmarkRig makes the frozen-shape body
 cheap): the median of the temporal regressor's per-frame shapes over the first window (no
 optimisation), or without the regressor the median of single-frame fits (core.fitting) of the
-first confident frames.
+first confident frames (``config.shape.start``: the body's fit shape instead).
 
 Per window: a first guess per frame (the temporal regressor when its weights are installed, else
 the analytic initializer of core.fitting, taking the orientation hypothesis closest to the
@@ -160,7 +160,8 @@ class SequenceFitter:
         out = self._drop_long_gap(final=False)
         if self.shape is None:
             usable = sum(s == "ok" for _, s in self._pending)
-            need = self.config.window.size if self._shape_from_regressor else self.config.shape.frames
+            need = 1 if self.config.shape.start else \
+                self.config.window.size if self._shape_from_regressor else self.config.shape.frames
             if usable >= need or len(self._pending) >= 4 * self.config.window.size:
                 self._estimate_shape()
         while self.shape is not None and len(self._pending) >= self.config.window.size:
@@ -222,6 +223,9 @@ class SequenceFitter:
 
         usable = [o for o, s in self._pending if s == "ok"]
         if not usable:
+            return
+        if self.config.shape.start:
+            self._set_shape(self.body.fit_shape())
             return
         if self._shape_from_regressor:
             usable = usable[: self.config.window.size]
