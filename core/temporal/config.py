@@ -171,11 +171,12 @@ class OneEuroConfig:
 class ShapeConfig:
     """One shape for the whole sequence."""
 
-    start: bool = False
-    """Take the body's fit shape (BodyModel.fit_shape, where single-frame fits start) instead of
-    estimating it as below. Measured on pose2sim (bench/README.md, "the fit's start shape"):
-    1.2 mm better on the drill, level on the two-person capture; off until the synthetic video
-    benchmark has been rerun with it."""
+    start: bool = True
+    """Take the body's fit shape (BodyModel.fit_shape, where single-frame fits start: for Anny a
+    young adult's proportions at an average stature) instead of estimating it as below: one
+    view of one person shows the proportions no better than the start knows them. Measured on
+    pose2sim (bench/README.md, "the fit's start shape"): 61.3 -> 60.1 mm on the drill, 49.9 ->
+    49.8 on the two-person capture; the synthetic video benchmark's PA-MPJPE 94.0 -> 92.9."""
     from_regressor: bool = True
     """With the temporal regressor installed, the shape is the median of its per-frame shapes
     over the first window (costs one network pass instead of single-frame fits)."""

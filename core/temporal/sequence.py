@@ -9,9 +9,10 @@ against the previous frame (flips.py); classification as usable, "low_confidence
 "no_person".
 
 Once: one shape for the whole sequence, then frozen (LandmarkRig makes the frozen-shape body
-cheap): the median of the temporal regressor's per-frame shapes over the first window (no
-optimisation), or without the regressor the median of single-frame fits (core.fitting) of the
-first confident frames (``config.shape.start``: the body's fit shape instead).
+cheap): the body's fit shape (BodyModel.fit_shape, where single-frame fits start), or with
+``config.shape.start`` off an estimate: the median of the temporal regressor's per-frame shapes
+over the first window (no optimisation), or without the regressor the median of single-frame
+fits (core.fitting) of the first confident frames.
 
 Per window: a first guess per frame (the temporal regressor when its weights are installed, else
 the analytic initializer of core.fitting, taking the orientation hypothesis closest to the
