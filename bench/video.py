@@ -97,7 +97,7 @@ def synthetic(body, frames: int, seeds: int) -> None:
                                          "analytic"),
     }
     if reg is not None:
-        methods["analytic guess, regressor's shape (default)"] = (
+        methods["analytic guess, regressor installed (default)"] = (
             SequenceConfig(), reg, w.iterations_analytic, "analytic")
         methods["regressor alone (0 steps)"] = (SequenceConfig(), reg, 0, "regressor")
         methods["sequence fit + regressor's guess"] = (SequenceConfig(), reg, w.iterations,

@@ -248,9 +248,10 @@ class SequenceConfig:
     orientation: OrientationConfig = field(default_factory=OrientationConfig)
     ground: GroundConfig = field(default_factory=GroundConfig)
     use_regressor: bool = True
-    """Load the temporal regressor (assets/temporal): the sequence's body shape comes from its
-    shape head (``shape.from_regressor``), and its pose is the first guess when ``guess`` says
-    so. False: the shape from a few single-frame fits."""
+    """Load the temporal regressor (assets/temporal): its pose is the first guess when ``guess``
+    says so, and with ``shape.start`` off the sequence's body shape comes from its shape head
+    (``shape.from_regressor``). False: no regressor (with ``shape.start`` off, the shape from a
+    few single-frame fits)."""
     guess: str = "analytic"
     """Each window's first guess: "analytic" (the default): each frame's orientation hypothesis
     nearest the previous frame (or the one the facing evidence is sure of) and its limbs along
