@@ -8,8 +8,9 @@ and chained like SMPL's (Anny's "local-ref" parameterization). The rest pose (ze
 Anny's A-pose: arms about 47 degrees below horizontal, elbows slightly bent.
 Shape: the six Anny phenotypes in [0, 1] (gender 0 male .. 1 female, age, muscle, weight,
 height, proportions), optionally followed by a stature scale (default 1) that scales the whole
-rest body, mesh and skeleton, so that a short person's proportions can have an adult's size. Age runs baby (0), child (1/3, about 11 years), young adult (2/3, about
-25), old (1, about 90): 0.5 is about 18.
+rest body, mesh and skeleton, so that a short person's proportions can have an adult's size.
+Age runs baby (0), child (1/3, about 11 years), young adult (2/3, about 25), old (1, about 90):
+0.5 is about 18.
 """
 from __future__ import annotations
 
@@ -61,18 +62,18 @@ BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
 #: The average adult of the body model's own parameter space (gender neutral, middle-aged): the
 #: rest body of the synthetic data, the motion-capture retargeting and the body-point priors.
 MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
-#: Where every single-frame fit of a person starts and centres its shape prior: a young adult's
-#: proportions (age 7/12, about 21 years; height 0.275; proportions 0.625; gender and build
-#: neutral) brought to an average adult's stature (1.67 m) by ``FIT_SCALE``. Chosen on real
-#: people: the triangulated BlazePose points of pose2sim Demo_MultiPerson measure legs about 1.4
-#: arm lengths long where MEAN_PHENOTYPE's measure 1.57 (this one 1.47); a body whose legs are
-#: longer than the detector's points must tilt them in depth to meet the 2D keypoints. Anny's
-#: phenotypes shorten the legs only with the person, so the start takes a shorter person's
-#: proportions and scales them: one view fixes the body only up to a scale about the camera,
-#: and the 3D errors follow the proportions, not the size. It is halfway between the previous
-#: start (0.5, 2/3, 0.5, 0.5, 0.35, 0.75) and a 1.32 m teenager's proportions, which score
-#: better on real people still but cost the synthetic benchmark, whose bodies have Anny's long
-#: legs, more than issue 11 allows (bench/README.md, "the fit's start shape").
+#: Where every fit of a person starts (photo and video; the single-frame fit also centres its shape
+#: prior there): a young adult's proportions (age 7/12, about 21 years; height 0.275; proportions
+#: 0.625; gender and build neutral) brought to an average adult's stature (1.67 m) by ``FIT_SCALE``.
+#: Chosen on real people: the triangulated BlazePose points of pose2sim Demo_MultiPerson measure
+#: legs about 1.4 arm lengths long where MEAN_PHENOTYPE's measure 1.57 (this one 1.47); a body whose
+#: legs are longer than the detector's points must tilt them in depth to meet the 2D keypoints.
+#: Anny's phenotypes shorten the legs only with the person, so the start takes a shorter person's
+#: proportions and scales them: one view fixes the body only up to a scale about the camera, and the
+#: 3D errors follow the proportions, not the size. It is halfway between the previous start (0.5,
+#: 2/3, 0.5, 0.5, 0.35, 0.75) and a 1.32 m teenager's proportions, which score better on real people
+#: still but cost the synthetic benchmark, whose bodies have Anny's long legs, more than issue 11
+#: allows (bench/README.md, "the fit's start shape").
 FIT_PHENOTYPE = np.array([0.5, 7.0 / 12.0, 0.5, 0.5, 0.275, 0.625], np.float32)
 #: The stature scale of the fits' start: FIT_PHENOTYPE's 1.49 m made 1.67 m.
 FIT_SCALE = 1.1193
@@ -167,8 +168,8 @@ class AnnyBody(BodyModel):
         ``pose_matrices``), rest vertices (B, V, 3), rest bone poses (B, J, 4, 4)), Anny frame,
         with the stature scale (column 7, when present) applied to vertices and bone heads."""
         m = self.model
-        pose_in, pheno, local, face = m.get_tensor_inputs(pose_matrices, shape[..., :NUM_PHENOTYPES],
-                                                           None, None)
+        pose_in, pheno, local, face = m.get_tensor_inputs(
+            pose_matrices, shape[..., :NUM_PHENOTYPES], None, None)
         rest = m.get_rest_model(m._get_phenotype_blendshape_coefficients(pheno, local, face))
         verts, bones = rest["rest_vertices"], rest["rest_bone_poses"]
         if shape.shape[-1] > NUM_PHENOTYPES:
@@ -231,7 +232,8 @@ class AnnyBody(BodyModel):
         b = max(global_orient.shape[0], body_pose.shape[0], shape.shape[0], transl.shape[0])
         m = self.model
         fingers = None if extras is None else extras.get("fingers")
-        pose_in, rest_v, rest_bones = self.rest_model(shape, self._pose_matrices(body_pose, fingers))
+        pose_in, rest_v, rest_bones = self.rest_model(shape,
+                                                      self._pose_matrices(body_pose, fingers))
         transforms, bone_poses = m.get_bone_transforms(pose_in, rest_bones)
         transforms = transforms.expand(b, -1, -1, -1)
         bone_poses = bone_poses.expand(b, -1, -1, -1)

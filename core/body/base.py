@@ -96,10 +96,10 @@ class BodyModel(abc.ABC):
         """(S,) float32 the model's average adult (rest bodies, synthetic data, priors)."""
 
     def fit_shape(self) -> np.ndarray:
-        """(S,) or (S + k,) float32 the shape a single-frame fit of a person starts from and
-        centres its shape prior on: the model's average adult unless the model says otherwise
-        (Anny's is chosen on real people's detected proportions and carries a stature scale as
-        a 7th column, which the fits keep: FreeShape)."""
+        """(S,) or (S + k,) float32 the shape the fits of a person start from (the single-frame
+        fit also centres its shape prior on it): the model's average adult unless the model
+        says otherwise (Anny's is chosen on real people's detected proportions and carries a
+        stature scale as a 7th column, which the fits keep: FreeShape)."""
         return self.mean_shape()
 
     def default_params(self, transl=(0.0, 0.0, 3.0)) -> BodyParams:

@@ -74,7 +74,6 @@ class _Variables:
             disp = torch.zeros(body.num_vertices, dtype=dt, device=dev)
             self.normals = geom.rest_normals(shape)
         self._shape = FreeShape(body, shape.detach().cpu().numpy(), margin=1e-4)
-        self.shape_free = self._shape.free
         self.disp = disp.clone().requires_grad_(True)
         self.go = go.clone().requires_grad_(True)
         self.bp = bp.clone().requires_grad_(True)
@@ -100,6 +99,11 @@ class _Variables:
             var.copy_(value)
             setattr(self, anchor, value.clone())
         self.frame_weights = frame_weights(refined.silhouette, robust).to(self.disp.dtype)
+
+    @property
+    def shape_free(self) -> torch.Tensor:
+        """The shape's free variables (FreeShape.free: Anny's phenotype logits)."""
+        return self._shape.free
 
     def shape(self) -> torch.Tensor:
         """(1, S) shape parameters (Anny: phenotypes, then the fixed stature scale if any)."""
