@@ -52,3 +52,33 @@ def test_hands_turn_round_a_real_back_view_and_confirm_a_front_view(lunge_jpg, r
     front = detector.detect(open_source(ryota_png).read(0))    # an A-pose facing the camera
     assert facing_cues(front)["hands"] > 0.4                   # one hand found: half a vote
     assert facing_evidence(front) > 0.5
+
+
+def test_a_carried_hand_stays_with_its_wrist_when_the_labels_swap():
+    """In a video the hands run every few frames and their last reading is carried by label; when
+    the pose's labels swap (a mirror reading of a back view) the reading must follow the hand it
+    was found on, or the hands cue says the opposite of what the hands show."""
+    from core.perception.cues import CueDetector
+
+    cues = CueDetector("video")
+    kp = np.zeros((33, 3), np.float32)
+    kp[15] = (100.0, 200.0, 0.9)      # left wrist
+    kp[16] = (300.0, 200.0, 0.9)      # right wrist
+    obs = Observation(index=0, width=640, height=480, person=True, keypoints2d=kp)
+    left_reading, right_reading = np.zeros((21, 3)), np.ones((21, 3))
+    cues._follow_hands(obs)
+    cues._carry = {"hand_left": left_reading, "hand_right": right_reading}
+    moved = kp.copy()
+    moved[15, 0] += 4.0
+    moved[16, 0] -= 4.0                # the same labels a few pixels on: nothing changes
+    cues._follow_hands(dataclasses.replace(obs, index=1, keypoints2d=moved))
+    assert cues._carry["hand_left"] is left_reading
+    swapped = moved.copy()
+    swapped[[15, 16]] = moved[[16, 15]]          # the labels swap between frames
+    cues._follow_hands(dataclasses.replace(obs, index=2, keypoints2d=swapped))
+    assert cues._carry["hand_left"] is right_reading and cues._carry["hand_right"] is left_reading
+    del cues._carry["hand_right"]                # a side without a reading stays without one
+    swapped_back = swapped.copy()
+    swapped_back[[15, 16]] = swapped[[16, 15]]
+    cues._follow_hands(dataclasses.replace(obs, index=3, keypoints2d=swapped_back))
+    assert cues._carry == {"hand_right": right_reading}

@@ -140,6 +140,15 @@ def hand_crop(obs: Observation, side: str, config: CueConfig) -> _Crop | None:
     return _square(centre, config.hand_crop_scale * size, config.hand_crop_px)
 
 
+def _swap(store: dict, a: str, b: str) -> None:
+    """Exchange ``store[a]`` and ``store[b]``, either of which may be absent."""
+    va, vb = store.pop(a, store), store.pop(b, store)     # the dict itself marks "absent"
+    if vb is not store:
+        store[a] = vb
+    if va is not store:
+        store[b] = va
+
+
 class CueDetector:
     """FaceMesh + Hands on pose-placed crops. Not thread-safe: one per thread.
 
@@ -154,6 +163,7 @@ class CueDetector:
         self._hands: dict[str, object] = {}
         self._count = 0
         self._carry: dict[str, np.ndarray | None] = {}   # last result, normalized crop coordinates
+        self._wrists: dict[str, np.ndarray] = {}          # last frame's wrist per label, pixels
 
     # ---- models ----------------------------------------------------------------------------
     def _face_model(self):
@@ -184,6 +194,7 @@ class CueDetector:
         self.close()
         self._count = 0
         self._carry = {}
+        self._wrists = {}
 
     def close(self) -> None:
         for m in [self._face, *self._hands.values()]:
@@ -227,11 +238,29 @@ class CueDetector:
         self._carry[key] = None if points is None else crop.to_crop(points)
         return points
 
+    def _follow_hands(self, obs: Observation) -> None:
+        """Keep each hand's carried reading and tracker with the physical hand when the pose's
+        left/right labels swap between frames (a detector's mirror reading of someone seen from
+        behind): a reading carried by label would put one hand's shape on the other wrist, and
+        the hands' facing cue would then say the opposite of what the hands show."""
+        kp = obs.keypoints2d
+        now = {side: kp[HAND_POINTS[side][0], :2].astype(np.float64) for side in ("left", "right")
+               if kp[HAND_POINTS[side][0], 2] >= self.config.min_confidence}
+        last, self._wrists = self._wrists, now
+        if len(now) < 2 or len(last) < 2:
+            return
+        same = np.linalg.norm(now["left"] - last["left"]) + np.linalg.norm(now["right"] - last["right"])
+        swap = np.linalg.norm(now["left"] - last["right"]) + np.linalg.norm(now["right"] - last["left"])
+        if swap >= same:
+            return
+        _swap(self._carry, "hand_left", "hand_right")
+        _swap(self._hands, "left", "right")
+
     def detect(self, image: np.ndarray, obs: Observation) -> Observation:
         """``obs`` with ``face``, ``face_checked``, ``left_hand`` and ``right_hand`` filled in
         from ``image`` (H, W, 3) uint8 RGB; an observation without a person is returned as is."""
         if not obs.person:
-            self._carry = {}
+            self._carry, self._wrists = {}, {}
             return obs
         c = self.config
         face, checked, hands = None, False, {"left": None, "right": None}
@@ -243,6 +272,8 @@ class CueDetector:
             else:
                 self._carry.pop("face", None)
         if c.hands:
+            if self.mode == "video":
+                self._follow_hands(obs)
             for side in ("left", "right"):
                 crop = hand_crop(obs, side, c)
                 if crop is None:
