@@ -249,8 +249,9 @@ class CueDetector:
         last, self._wrists = self._wrists, now
         if len(now) < 2 or len(last) < 2:
             return
-        same = np.linalg.norm(now["left"] - last["left"]) + np.linalg.norm(now["right"] - last["right"])
-        swap = np.linalg.norm(now["left"] - last["right"]) + np.linalg.norm(now["right"] - last["left"])
+        left, right = now["left"], now["right"]
+        same = np.linalg.norm(left - last["left"]) + np.linalg.norm(right - last["right"])
+        swap = np.linalg.norm(left - last["right"]) + np.linalg.norm(right - last["left"])
         if swap >= same:
             return
         _swap(self._carry, "hand_left", "hand_right")
