@@ -116,3 +116,25 @@ def test_fits_with_and_without_the_stature_scale_stack_together(anny):
     np.testing.assert_allclose(shapes[0], anny.fit_shape())
     verts = anny.rest_vertices(torch.as_tensor(shapes)).detach().numpy()
     assert np.ptp(verts[0, :, 1]) < np.ptp(verts[1, :, 1])          # 1.67 m, 1.83 m
+
+
+def test_the_start_shape_rig_is_built_once_and_only_for_its_own_body(anny):
+    """Photo fits reuse the frozen-shape rig and rest landmarks of the start shape; the cache
+    answers only for the very body (and shape) it was built for."""
+    from core.body.anny_body import AnnyBody
+    from core.fitting import single_frame
+
+    ids = torch.arange(5)
+    shape = anny.fit_shape()
+    rig = single_frame.frozen_rig(anny, shape, ids)
+    assert single_frame.frozen_rig(anny, shape.copy(), ids) is rig
+    assert single_frame.frozen_rig(anny, shape * 0.9, ids) is not rig
+    other = AnnyBody(torch.device("cpu"))                   # the same model, another object
+    assert single_frame.frozen_rig(other, shape, ids) is not rig
+    rest = single_frame.rest_landmarks(anny, shape)
+    assert single_frame.rest_landmarks(anny, shape) is rest and not rest.flags.writeable
+    z = torch.zeros(1, 3, dtype=anny.dtype)
+    with torch.no_grad():
+        fresh = anny(z, torch.zeros(1, anny.num_pose_joints, 3, dtype=anny.dtype),
+                     torch.as_tensor(shape[None], dtype=anny.dtype), z).landmarks[0].numpy()
+    assert np.allclose(rest, fresh, atol=1e-6)

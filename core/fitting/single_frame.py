@@ -89,6 +89,53 @@ def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
     return _sample_cache[key]
 
 
+#: What recent fits built from the body alone, newest last: the frozen-shape rigs and the rest
+#: landmarks of the (body, shape) pairs they posed. Every photo fit starts at the same shape
+#: (BodyModel.fit_shape) with the same silhouette vertices, and building its rig (skinning ~8,500
+#: support vertices once) and its rest landmarks cost about a twelfth of a balanced fit; a
+#: video's frame-to-frame fits keep one shape. The keys hold the body itself, so an entry can
+#: never answer for another body that later takes the same memory.
+_recent: dict[tuple, object] = {}
+_RECENT_SIZE = 8
+
+
+def _cached(key: tuple, build):
+    """``build()``'s value for ``key``, built once while it stays among the recent ones."""
+    value = _recent.pop(key, None)
+    if value is None:
+        value = build()
+    _recent[key] = value                        # (re)inserted: the newest
+    while len(_recent) > _RECENT_SIZE:
+        _recent.pop(next(iter(_recent)))
+    return value
+
+
+def frozen_rig(body: BodyModel, shape: np.ndarray, vertex_ids: torch.Tensor) -> FrozenShapeRig:
+    """The FrozenShapeRig of ``body`` at ``shape`` (S,) posing ``vertex_ids`` (K,) (cached)."""
+    shape = np.ascontiguousarray(shape, np.float32)
+    key = ("rig", body, str(body.device), shape.tobytes(),
+           vertex_ids.detach().cpu().numpy().tobytes())
+    return _cached(key, lambda: FrozenShapeRig(body, shape, vertex_ids))
+
+
+def rest_landmarks(body: BodyModel, shape: np.ndarray) -> np.ndarray:
+    """(33, 3) float64 landmarks of ``body`` at ``shape`` (S,) in the zero pose, at the origin,
+    canonical axes (cached, read-only)."""
+    shape = np.ascontiguousarray(shape, np.float32)
+
+    def build() -> np.ndarray:
+        t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
+        with torch.no_grad():
+            out = body(t(np.zeros((1, 3))), t(np.zeros((1, body.num_pose_joints, 3))),
+                       t(shape[None]), t(np.zeros((1, 3))),
+                       vertex_ids=torch.zeros(0, dtype=torch.int64, device=body.device))
+        rest = out.landmarks[0].cpu().numpy().astype(np.float64)
+        rest.flags.writeable = False
+        return rest
+
+    return _cached(("rest", body, str(body.device), shape.tobytes()), build)
+
+
 def _rotmat(rotvec: torch.Tensor) -> torch.Tensor:
     return rotvec_to_rotmat(rotvec)
 
@@ -152,12 +199,7 @@ def _hypotheses(observation: Observation, camera: Camera, body: BodyModel, confi
         return (hinit.rotmat(init.global_orient)[None], init.body_pose[None].copy(),
                 init.shape[None].copy())
     shape = body.fit_shape()
-    t = lambda x: torch.as_tensor(np.asarray(x), dtype=body.dtype, device=body.device)  # noqa: E731
-    with torch.no_grad():
-        rest = body(t(np.zeros((1, 3))), t(np.zeros((1, body.num_pose_joints, 3))), t(shape[None]),
-                    t(np.zeros((1, 3))), vertex_ids=torch.zeros(0, dtype=torch.int64,
-                                                                device=body.device)).landmarks
-    rest = rest[0].cpu().numpy().astype(np.float64)
+    rest = rest_landmarks(body, shape)
     rots = np.stack(hinit.orientation_hypotheses(observation, rest))
     poses = hinit.checked_limb_poses(body, shape, rest, list(rots), observation)
     learned = _learned_guess(observation, camera, body) if config.use_initializer else None
@@ -253,7 +295,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     if full:
         groups.append({"params": [shape.free], "lr": lr.shape})
     else:
-        rig = FrozenShapeRig(body, state.shape.cpu().numpy(), vids)
+        rig = frozen_rig(body, state.shape.cpu().numpy(), vids)
     opt = torch.optim.Adam(groups)
     base = [g["lr"] for g in opt.param_groups]
     learned = pose_prior_for(body) if wts.motion_prior > 0 else None
