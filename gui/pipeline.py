@@ -282,10 +282,11 @@ def track_config(quality: str, max_frames: int = 0):
     cfg = TrackConfig(max_frames=max(0, int(max_frames)))
     seq = cfg.sequence
     if quality == "fast":
-        seq.window.size, seq.window.iterations = 12, 12
+        seq.window.size, seq.window.iterations, seq.window.iterations_analytic = 12, 12, 25
         seq.shape.frames, seq.shape.rigid_iterations, seq.shape.iterations = 2, 15, 6
     elif quality == "best":
         seq.window.iterations *= 2
+        seq.window.iterations_analytic *= 2
     return cfg
 
 

@@ -11,15 +11,25 @@ from dataclasses import dataclass, field
 class WindowConfig:
     """How a video is cut into batches that are fitted together."""
 
-    size: int = 24
-    """New frames optimised together in one batch (B = size + context in the batched forward)."""
+    size: int = 96
+    """New frames optimised together in one batch (B = size + context in the batched forward).
+    A step's cost is mostly its number of small tensor operations, not the batch: on one CPU
+    thread a 27-frame step takes about 54 ms and a 51-frame one 61, so a long window gives every
+    frame more steps for the same compute (per frame about iterations x (46 ms / size + 0.3 ms)
+    on that machine). 24 frames with 25 steps -> 96 with 60: pose2sim Demo_SinglePerson
+    PA-MPJPE 59.5 -> 55.5 mm (0.64 -> 0.60 x BlazePose), Demo_MultiPerson 49.8 -> 49.6 with its
+    front/back flips 9 -> 0, the same per-frame compute on a long video; the price is latency
+    (the first fits come after ``size`` frames, 4 s at 24 fps) and the last window's fit, which
+    no detection overlaps (bench/README.md, "Longer windows")."""
     context: int = 3
     """Frames of the previous window kept fixed at the start of the next one, so velocity and
     acceleration terms reach across the seam (the overlap)."""
     iterations: int = 15
     """Adam steps per window starting from the temporal regressor's guess (already close)."""
-    iterations_analytic: int = 25
-    """Adam steps per window starting from the analytic guess (no regressor installed)."""
+    iterations_analytic: int = 60
+    """Adam steps per window starting from the analytic guess (the default guess). More steps
+    help (at 24 frames: 25 -> 80 steps, 59.5 -> 55.9 mm on the drill) and cost per step, not
+    per frame: see ``size``."""
     lr: float = 0.01
     """Adam step size of rotations from the regressor's guess, radians per frame (shared out
     over the K basis functions as lr / sqrt(K), see ``basis``)."""
