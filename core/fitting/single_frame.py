@@ -75,26 +75,13 @@ def _person_scale(observation: Observation) -> float:
     return max(height, 20.0) / 500.0
 
 
-_sample_cache: dict[tuple[int, int], torch.Tensor] = {}
-
-
-def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
-    """(K,) int64 ids of ``count`` body vertices spread evenly over the surface (cached)."""
-    key = (id(body), count)
-    if key not in _sample_cache:
-        rest = body.rest_vertices(torch.as_tensor(body.mean_shape(), dtype=body.dtype,
-                                                  device=body.device)[None])
-        ids = surface_sample(rest[0].detach().cpu().numpy(), body.faces, count)
-        _sample_cache[key] = torch.as_tensor(ids, device=body.device)
-    return _sample_cache[key]
-
-
-#: What recent fits built from the body alone, newest last: the frozen-shape rigs and the rest
-#: landmarks of the (body, shape) pairs they posed. Every photo fit starts at the same shape
-#: (BodyModel.fit_shape) with the same silhouette vertices, and building its rig (skinning ~8,500
-#: support vertices once) and its rest landmarks cost about a twelfth of a balanced fit; a
-#: video's frame-to-frame fits keep one shape. The keys hold the body itself, so an entry can
-#: never answer for another body that later takes the same memory.
+#: What recent fits built from the body alone, newest last: the silhouette's vertex samples and
+#: the frozen-shape rigs and rest landmarks of the (body, shape) pairs they posed. Every photo fit
+#: starts at the same shape (BodyModel.fit_shape) with the same silhouette vertices; reusing its
+#: rig (which skins ~8,500 support vertices) and rest landmarks saves about 3 % of a balanced fit
+#: (bench/README.md, "Photo fit time"), and a video's frame-to-frame fits keep one shape. The
+#: keys hold the body itself, so an entry can never answer for another body that later takes the
+#: same memory.
 _recent: dict[tuple, object] = {}
 _RECENT_SIZE = 8
 
@@ -108,6 +95,19 @@ def _cached(key: tuple, build):
     while len(_recent) > _RECENT_SIZE:
         _recent.pop(next(iter(_recent)))
     return value
+
+
+def silhouette_vertex_ids(body: BodyModel, count: int) -> torch.Tensor:
+    """(K,) int64 ids of ``count`` body vertices spread evenly over the surface (cached; the
+    seeded sample is the same whenever it is rebuilt)."""
+
+    def build() -> torch.Tensor:
+        rest = body.rest_vertices(torch.as_tensor(body.mean_shape(), dtype=body.dtype,
+                                                  device=body.device)[None])
+        ids = surface_sample(rest[0].detach().cpu().numpy(), body.faces, count)
+        return torch.as_tensor(ids, device=body.device)
+
+    return _cached(("silhouette", body, str(body.device), int(count)), build)
 
 
 def frozen_rig(body: BodyModel, shape: np.ndarray, vertex_ids: torch.Tensor) -> FrozenShapeRig:
