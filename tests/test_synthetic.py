@@ -160,3 +160,40 @@ def test_confidences_drop_for_hidden_points_dropouts_and_swaps(body):
     assert t.swapped
     np.testing.assert_allclose(o_swap.keypoints2d[:, :2],
                                cam.project(t.landmarks)[list(BLAZEPOSE_FLIP)], atol=1e-2)
+
+
+def test_structured_detector_errors_move_limbs_as_a_whole(body):
+    """NoiseConfig.structured: a displaced elbow takes the wrist along, the face moves as one,
+    and gross_prob puts whole limbs far off; 0 leaves the independent noise alone."""
+    from core.synthetic import NoiseConfig, synthesize_keypoints
+    from core.types import Camera
+
+    z = torch.zeros(1, 3)
+    with torch.no_grad():
+        lm = body(z, torch.zeros(1, len(POSE_JOINTS), 3), torch.as_tensor(body.mean_shape())[None],
+                  z, vertex_ids=NONE).landmarks[0].numpy().astype(np.float64)
+    n = 600
+    cam = Camera.from_fov(720, 1280)
+    rot = np.tile(np.diag([1.0, 1.0, 1.0]), (n, 1, 1))
+    transl = np.tile([0.0, 0.0, 4.0], (n, 1))
+    pts = np.tile(lm, (n, 1, 1)) + transl[:, None]
+    intr = np.tile([cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height], (n, 1))
+
+    def errors(cfg):
+        kp, _, _ = synthesize_keypoints(pts, rot, transl, intr, np.random.default_rng(4), cfg)
+        clean, _, _ = synthesize_keypoints(pts, rot, transl, intr, np.random.default_rng(4),
+                                           NoiseConfig(noise_px=0.0, dropout=0.0))
+        return kp[..., :2] - clean[..., :2], float(np.ptp(clean[0, :, 1]))
+
+    plain, _ = errors(NoiseConfig(noise_px=2.0, dropout=0.0))
+    assert abs(np.corrcoef(plain[:, 13, 0], plain[:, 15, 0])[0, 1]) < 0.15
+    e, box = errors(NoiseConfig(noise_px=0.5, dropout=0.0, structured=0.01))
+    assert np.corrcoef(e[:, 13, 0], e[:, 15, 0])[0, 1] > 0.4          # elbow -> wrist
+    assert np.corrcoef(e[:, 0, 1], e[:, 2, 1])[0, 1] > 0.8            # nose and an eye
+    wrist, shoulder = np.linalg.norm(e[:, 15], axis=-1), np.linalg.norm(e[:, 11], axis=-1)
+    assert np.median(wrist) > 1.2 * np.median(shoulder)
+    assert 0.005 < np.median(wrist) / box < 0.04
+    g, _ = errors(NoiseConfig(noise_px=0.5, dropout=0.0, structured=0.005, gross_prob=0.3))
+    far = np.linalg.norm(g[:, 15], axis=-1) / box > 0.05
+    assert 0.15 < far.mean() < 0.45
+    np.testing.assert_allclose(g[far, 17], g[far, 15], atol=0.02 * box)  # the hand follows
