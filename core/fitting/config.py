@@ -143,8 +143,10 @@ class FitConfig:
     min_keypoints: fewer keypoints than this with confidence >= 0.5 gives status "low_confidence".
     lifted_3d: how far the 3D-landmark term's target moves from BlazePose's 3D landmarks towards
         the learned lifter's answer from the 2D keypoints (core.fitting.lifter; 0: BlazePose's
-        alone, 1: the lifter's alone). The two err independently; their mean is the better
-        target on real people (bench/README.md, "Lifted 3D").
+        alone, 1: the lifter's alone). The two err independently; their weighted mean is the
+        better target on real people (bench/README.md, "Lifted 3D"). 0.8 since the lifter trained
+        on mirrored and mixed motion (chosen on pose2sim Demo_MultiPerson's target: 0.6 53.9,
+        0.7 53.4, 0.8 53.3, 0.9 53.6 mm).
     """
 
     quality: str = "balanced"
@@ -157,7 +159,7 @@ class FitConfig:
     device: str | None = None
     use_initializer: bool = True
     min_keypoints: int = 6
-    lifted_3d: float = 0.6
+    lifted_3d: float = 0.8
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITY_PRESETS:

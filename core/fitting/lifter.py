@@ -4,9 +4,11 @@ BlazePose's own 3D landmarks are its weakest output on real people (on pose2sim'
 PA-MPJPE is about 88 mm). This network reads only the 2D keypoints and their confidences and
 answers from what it learned of real human motion (CMU motion capture retargeted onto Anny,
 filmed by phone- and webcam-like cameras, observed with BlazePose-like 2D noise). Its errors
-are largely independent of BlazePose's 3D, so the fits aim their limb-direction term at the
-mean of the two (``blend_landmarks3d``): on pose2sim's drill that mean is markedly nearer the
-triangulated truth than either alone (bench/README.md, "Lifted 3D").
+are largely independent of BlazePose's 3D, so the fits aim their limb-direction term at a
+weighted mean of the two (``blend_landmarks3d``; 0.8 of the way to the lifter in the
+single-frame fit, 0.6 in the sequence fit): on pose2sim's captures it is nearer the
+triangulated truth than BlazePose's alone (bench/README.md, "Lifted 3D" and "The lifter
+retrained on mirrored and mixed motion").
 
 input: ``observation_features`` with the 3D landmarks zeroed (2D in box units, confidences,
     the box centre's viewing ray); the same layout as the initializer's, so the two share code.
