@@ -144,9 +144,10 @@ class FitConfig:
     lifted_3d: how far the 3D-landmark term's target moves from BlazePose's 3D landmarks towards
         the learned lifter's answer from the 2D keypoints (core.fitting.lifter; 0: BlazePose's
         alone, 1: the lifter's alone). The two err independently; their weighted mean is the
-        better target on real people (bench/README.md, "Lifted 3D"). 0.8 since the lifter trained
-        on mirrored and mixed motion (chosen on pose2sim Demo_MultiPerson's target: 0.6 53.9,
-        0.7 53.4, 0.8 53.3, 0.9 53.6 mm).
+        better target on real people (bench/README.md, "Lifted 3D"). 0.65 since the lifter
+        trained on mirrored and mixed motion: Demo_MultiPerson's target prefers more (0.6 53.9,
+        0.8 53.3 mm), and 0.65 is the most whose synthetic figures stay within 20 % of the old
+        (bench/video.py's per-frame row: +15 %; 0.7 +21 %, 0.8 +28 %).
     """
 
     quality: str = "balanced"
@@ -159,7 +160,7 @@ class FitConfig:
     device: str | None = None
     use_initializer: bool = True
     min_keypoints: int = 6
-    lifted_3d: float = 0.8
+    lifted_3d: float = 0.65
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITY_PRESETS:

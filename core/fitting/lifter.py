@@ -5,7 +5,7 @@ PA-MPJPE is about 88 mm). This network reads only the 2D keypoints and their con
 answers from what it learned of real human motion (CMU motion capture retargeted onto Anny,
 filmed by phone- and webcam-like cameras, observed with BlazePose-like 2D noise). Its errors
 are largely independent of BlazePose's 3D, so the fits aim their limb-direction term at a
-weighted mean of the two (``blend_landmarks3d``; 0.8 of the way to the lifter in the
+weighted mean of the two (``blend_landmarks3d``; 0.65 of the way to the lifter in the
 single-frame fit, 0.6 in the sequence fit): on pose2sim's captures it is nearer the
 triangulated truth than BlazePose's alone (bench/README.md, "Lifted 3D" and "The lifter
 retrained on mirrored and mixed motion").

@@ -62,7 +62,7 @@ class EvidenceConfig:
     lifted_3d: float = 0.6
     """How far that term's target moves from BlazePose's 3D towards the learned lifter's answer
     from the 2D keypoints (core.fitting.lifter; core.fitting.config.FitConfig.lifted_3d). The
-    single-frame fit moves 0.8 of the way; the sequence fit, chosen on its own on pose2sim
+    single-frame fit moves 0.65 of the way; the sequence fit, chosen on its own on pose2sim
     Demo_MultiPerson, keeps 0.6 (50.5 mm there against 51.3 at 0.8)."""
     interpenetration: float = 50.0
     """Arms kept out of the torso."""
