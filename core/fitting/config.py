@@ -52,11 +52,17 @@ class LossWeights:
         real human motion; negative log-likelihood per dimension, 0 at a typical real pose), beside
         the joint limits; it is what makes a standing person's knees straight and trunk upright
         unless the image says otherwise. Skipped for bodies it was not trained for.
-    motion_prior_parts: the prior's parts that take part (trunk and head, arms, legs). The
-        arms are left out: on the synthetic benchmark the whole prior at 20 cost PA-MPJPE 21.5
-        -> 36.9 mm (clean synthetic readings need no prior, and the arms' poses vary most),
-        trunk and legs at 15 cost 24.6 while the real pose2sim frames gained (74.9 -> 74.1 mm)
-        and ryota's knees straightened (13.7 -> 8.8 degrees).
+    motion_prior_parts: the prior's parts that take part at ``motion_prior`` (trunk and head,
+        arms, legs). The arms are left out of it: on the synthetic benchmark the whole prior at
+        20 cost PA-MPJPE 21.5 -> 36.9 mm (clean synthetic readings need no prior, and the arms'
+        poses vary most), trunk and legs at 15 cost 24.6 while the real pose2sim frames gained
+        (74.9 -> 74.1 mm) and ryota's knees straightened (13.7 -> 8.8 degrees).
+    motion_prior_arms: the prior's arms part on its own, lighter weight (when "arms" is not in
+        ``motion_prior_parts``; motion_prior 0 turns the whole learned prior off). With the lifter's 3D the arms' depth is the weakest reading
+        (wrists 60-65 mm off on pose2sim's drill); at 5 the single-frame fit gains on both real
+        captures (Demo_MultiPerson 48.4 -> 47.6 mm, Demo_SinglePerson 54.4 -> 53.5) and
+        bench/video.py's synthetic per-frame row improves a little (73.0 -> 72.6); at 15 it
+        costs that row 4 % (bench/README.md, "The lifter's third round and the arms' prior").
     pose_l2: squared magnitude of body_pose in rad^2 (keeps unobserved joints near rest).
     shape_prior: BodyModel.shape_prior (0 at the body's fit shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
@@ -78,6 +84,7 @@ class LossWeights:
     pose_prior: float = 10.0
     motion_prior: float = 15.0
     motion_prior_parts: tuple[str, ...] = ("trunk", "legs")
+    motion_prior_arms: float = 5.0
     pose_l2: float = 0.005
     shape_prior: float = 0.01
     interpenetration: float = 50.0

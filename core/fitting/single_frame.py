@@ -299,6 +299,7 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
     opt = torch.optim.Adam(groups)
     base = [g["lr"] for g in opt.param_groups]
     learned = pose_prior_for(body) if wts.motion_prior > 0 else None
+    arms = wts.motion_prior_arms if "arms" not in wts.motion_prior_parts else 0.0
     centre = body.fit_shape() if full else None
     for i in range(steps):
         for g, b in zip(opt.param_groups, base):
@@ -307,6 +308,8 @@ def _refine(prob: _Problem, body: BodyModel, state: _State, config: FitConfig, s
         e = wts.pose_prior * body.pose_prior(pose) + wts.pose_l2 * (pose ** 2).sum((-1, -2))
         if learned is not None:
             e = e + wts.motion_prior * learned.cost(pose, wts.motion_prior_parts)
+            if arms > 0:
+                e = e + arms * learned.cost(pose, ("arms",))
         if full:
             s = shape.value()
             out = body(orient, pose, s, tn * depth, vertex_ids=vids)
