@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 #: Iteration counts per quality preset: (rigid, pose, body stage).
 QUALITY_PRESETS: dict[str, tuple[int, int, int]] = {
     "fast": (20, 15, 0),
-    "balanced": (20, 24, 3),
+    "balanced": (20, 40, 3),
     "best": (60, 80, 30),
 }
 
