@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Iteration counts per quality preset: (rigid, pose, body stage).
+#: Iteration counts per quality preset: (rigid, pose, body stage). Balanced runs 40 pose steps
+#: (24 before the lifter's third round): on pose2sim Demo_MultiPerson 47.5 -> 47.2 mm, the drill
+#: 53.4 -> 52.8, the photo fit about 0.1 s longer (0.44 s on ryota, one thread; bench/README.md).
 QUALITY_PRESETS: dict[str, tuple[int, int, int]] = {
     "fast": (20, 15, 0),
     "balanced": (20, 40, 3),
@@ -58,11 +60,12 @@ class LossWeights:
         poses vary most), trunk and legs at 15 cost 24.6 while the real pose2sim frames gained
         (74.9 -> 74.1 mm) and ryota's knees straightened (13.7 -> 8.8 degrees).
     motion_prior_arms: the prior's arms part on its own, lighter weight (when "arms" is not in
-        ``motion_prior_parts``; motion_prior 0 turns the whole learned prior off). With the lifter's 3D the arms' depth is the weakest reading
-        (wrists 60-65 mm off on pose2sim's drill); at 5 the single-frame fit gains on both real
-        captures (Demo_MultiPerson 48.4 -> 47.6 mm, Demo_SinglePerson 54.4 -> 53.5) and
-        bench/video.py's synthetic per-frame row improves a little (73.0 -> 72.6); at 15 it
-        costs that row 4 % (bench/README.md, "The lifter's third round and the arms' prior").
+        ``motion_prior_parts``; motion_prior 0 turns the whole learned prior off). With the
+        lifter's 3D the arms' depth is the weakest reading (wrists 60-65 mm off on pose2sim's
+        drill); at 5 the single-frame fit gains on both real captures (Demo_MultiPerson 48.4 ->
+        47.5 mm, Demo_SinglePerson 54.4 -> 53.4) and bench/video.py's synthetic per-frame row
+        improves a little (73.0 -> 72.6); at 15 it costs that row 4 % (bench/README.md, "The
+        lifter's third round and the arms' prior").
     pose_l2: squared magnitude of body_pose in rad^2 (keeps unobserved joints near rest).
     shape_prior: BodyModel.shape_prior (0 at the body's fit shape, ~1 per standard deviation).
     interpenetration: hands, wrists and elbows kept outside an elliptic cylinder fitted to the
