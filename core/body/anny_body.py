@@ -36,10 +36,20 @@ POSE_JOINTS: tuple[str, ...] = (
     "upperleg01.R", "lowerleg01.R", "foot.R",
 )
 
+#: How far up the shank (a fraction of the COCO ankle -> knee distance, about 19 mm on an adult)
+#: the detector's ankle sits above Anny's COCO ankle. On the triangulated BlazePose points of
+#: pose2sim Demo_MultiPerson the single-frame fits' shanks measured 6 % longer than the
+#: reference's, the ankles 16-19 mm low along the body's axis (the same on Demo_SinglePerson,
+#: whose thighs differ from Demo_MultiPerson's); 0.05 scored best of 0, 0.05, 0.1 and 0.15 there
+#: (bench/README.md, "Where the detector's ankle is").
+ANKLE_RAISE = 0.05
+
 #: Where each BlazePose landmark sits on Anny: ("coco", label) rows of Anny's COCO keypoint
-#: regressor (surface points), ("vertex", id) single mesh vertices (default topology only), or
-#: ("bone", label) bone heads (joint centres). The weight is how reliably the detector's point
-#: and the body's point are the same anatomical spot (1 good, 0.5 medium, 0.25 low).
+#: regressor (surface points), ("coco", (label, towards, t)) the point ``t`` of the way from
+#: ``label`` to ``towards`` (the ankles, ``ANKLE_RAISE`` up the shank), ("vertex", id) single
+#: mesh vertices (default topology only), or ("bone", label) bone heads (joint centres). The
+#: weight is how reliably the detector's point and the body's point are the same anatomical spot
+#: (1 good, 0.5 medium, 0.25 low).
 BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
     ("coco", "nose", 1.0),
     ("vertex", 7779, 0.5), ("coco", "left_eye", 1.0), ("vertex", 7766, 0.5),
@@ -54,7 +64,8 @@ BLAZEPOSE_ON_ANNY: tuple[tuple[str, object, float], ...] = (
     ("bone", "finger1-2.L", 0.25), ("bone", "finger1-2.R", 0.25),
     ("coco", "left_hip", 0.5), ("coco", "right_hip", 0.5),
     ("coco", "left_knee", 1.0), ("coco", "right_knee", 1.0),
-    ("coco", "left_ankle", 1.0), ("coco", "right_ankle", 1.0),
+    ("coco", ("left_ankle", "left_knee", ANKLE_RAISE), 1.0),
+    ("coco", ("right_ankle", "right_knee", ANKLE_RAISE), 1.0),
     ("coco", "left_heel", 1.0), ("coco", "right_heel", 1.0),
     ("coco", "left_big_toe", 0.5), ("coco", "right_big_toe", 0.5),
 )
@@ -137,7 +148,11 @@ class AnnyBody(BodyModel):
         wv = torch.zeros(33, self.num_vertices)
         wj = torch.zeros(33, len(labels))
         for row, (kind, key, _) in enumerate(BLAZEPOSE_ON_ANNY):
-            if kind == "coco":
+            if kind == "coco" and isinstance(key, tuple):
+                label, towards, t = key
+                wv[row] = ((1.0 - t) * coco_w[coco.labels.index(label)]
+                           + t * coco_w[coco.labels.index(towards)])
+            elif kind == "coco":
                 wv[row] = coco_w[coco.labels.index(key)]
             elif kind == "vertex":
                 wv[row, int(key)] = 1.0
