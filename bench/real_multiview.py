@@ -473,7 +473,7 @@ def _summary_cells(scored: list[tuple[Row, Score]]) -> list[tuple[Row, Score, li
         judged = sum(x[1] for x in s.flips.values())
         lost = f" ({s.lost} unfitted)" if s.lost else ""
         out.append((row, s, [f"{_mean(s.pa):.1f}",
-                             f"{_mean(s.pa) / base.get(row.mode, float('nan')):.2f}",
+                             f"{_mean(s.pa) / base.get(row.mode, float('nan')):.3f}",
                              f"{_mean(s.mpjpe):.1f}", f"{flips}/{judged}{lost}",
                              f"{_mean(s.accel):.1f}" if s.accel else "-"]))
     return out
