@@ -77,8 +77,9 @@ MEAN_PHENOTYPE = np.array([0.5, 0.8, 0.5, 0.5, 0.5, 0.5], np.float32)
 #: prior there): a young adult's proportions (age 7/12, about 21 years; height 0.275; proportions
 #: 0.625; gender and build neutral) brought to an average adult's stature (1.67 m) by ``FIT_SCALE``.
 #: Chosen on real people: the triangulated BlazePose points of pose2sim Demo_MultiPerson measure
-#: legs about 1.4 arm lengths long where MEAN_PHENOTYPE's measure 1.57 (this one 1.47); a body whose
-#: legs are longer than the detector's points must tilt them in depth to meet the 2D keypoints.
+#: legs about 1.4 arm lengths long where MEAN_PHENOTYPE's measure 1.53 (this one 1.43; 1.57 and
+#: 1.47 at Anny's COCO ankles, before ``ANKLE_RAISE``); a body whose legs are longer than the
+#: detector's points must tilt them in depth to meet the 2D keypoints.
 #: Anny's phenotypes shorten the legs only with the person, so the start takes a shorter person's
 #: proportions and scales them: one view fixes the body only up to a scale about the camera, and the
 #: 3D errors follow the proportions, not the size. It is halfway between the previous start (0.5,
