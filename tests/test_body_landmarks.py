@@ -4,22 +4,15 @@ import numpy as np
 import torch
 
 from core.body import load_body_model
-from core.body.anny_body import ANKLE_RAISE
+from core.body.anny_body import ANKLE_RAISE, coco_keypoint_weights
 
 
 def _coco_points(body, shape, pose):
     """Anny's own COCO knee and ankle points and the body's landmarks for one pose."""
-    import anny
-
-    coco = anny.KeypointsRegressor.coco(body.model)
-    w = coco.regression_weights.detach().to(torch.float32)
-    if coco.is_sparse:
-        dense = torch.zeros(w.shape[0], body.num_vertices)
-        dense.scatter_add_(1, coco.regression_indices, w)
-        w = dense
+    coco = coco_keypoint_weights(body.model, body.num_vertices)
     out = body(torch.zeros(1, 3), pose, shape, torch.tensor([[0.0, 0.0, 3.0]]))
     verts = out.vertices[0]
-    pts = {k: (w[coco.labels.index(k)] @ verts).numpy()
+    pts = {k: (coco[k] @ verts).numpy()
            for k in ("left_knee", "left_ankle", "right_knee", "right_ankle")}
     return pts, out.landmarks[0].numpy(), out.joints[0].numpy()
 

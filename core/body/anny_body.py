@@ -112,6 +112,20 @@ def _build_anny():
         return anny, anny.Anny(skinning_method="lbs").to(torch.float32)
 
 
+def coco_keypoint_weights(model, num_vertices: int) -> dict[str, torch.Tensor]:
+    """Anny's COCO keypoint regressor as one dense (V,) float32 row of vertex weights per label
+    (CPU): a keypoint is ``row @ vertices``."""
+    import anny
+
+    coco = anny.KeypointsRegressor.coco(model)
+    w = coco.regression_weights.detach().to(torch.float32).cpu()
+    if coco.is_sparse:
+        dense = torch.zeros(w.shape[0], num_vertices)
+        dense.scatter_add_(1, coco.regression_indices.cpu(), w)
+        w = dense
+    return {label: w[i] for i, label in enumerate(coco.labels)}
+
+
 def anny_cache_dir() -> str:
     """Where Anny keeps its built model data (ANNY_CACHE_DIR or ~/.cache/anny)."""
     return os.environ.get("ANNY_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "anny"))
@@ -124,7 +138,7 @@ class AnnyBody(BodyModel):
 
     def __init__(self, device: torch.device | str = "cpu") -> None:
         super().__init__(device)
-        anny, model = _build_anny()
+        _, model = _build_anny()
         self.model = model.to(self.device)
         labels = list(model.bone_labels)
         self.joint_names = labels
@@ -140,21 +154,13 @@ class AnnyBody(BodyModel):
         self._weights = model.dense_vertex_bone_weights.to(self.device, torch.float32)
 
         # Landmarks = Wv @ vertices[support] + Wj @ joints, both (33, .) dense.
-        coco = anny.KeypointsRegressor.coco(model)
-        coco_w = coco.regression_weights.detach().to(torch.float32).cpu()
-        if coco.is_sparse:
-            dense = torch.zeros(coco_w.shape[0], self.num_vertices)
-            dense.scatter_add_(1, coco.regression_indices.cpu(), coco_w)
-            coco_w = dense
+        coco = coco_keypoint_weights(model, self.num_vertices)
         wv = torch.zeros(33, self.num_vertices)
         wj = torch.zeros(33, len(labels))
         for row, (kind, key, _) in enumerate(BLAZEPOSE_ON_ANNY):
-            if kind == "coco" and isinstance(key, tuple):
-                label, towards, t = key
-                wv[row] = ((1.0 - t) * coco_w[coco.labels.index(label)]
-                           + t * coco_w[coco.labels.index(towards)])
-            elif kind == "coco":
-                wv[row] = coco_w[coco.labels.index(key)]
+            if kind == "coco":
+                label, towards, t = key if isinstance(key, tuple) else (key, key, 0.0)
+                wv[row] = (1.0 - t) * coco[label] + t * coco[towards]
             elif kind == "vertex":
                 wv[row, int(key)] = 1.0
             else:

@@ -3,10 +3,11 @@
 Anny's bodies, whatever their phenotypes, carry the long legs of MakeHuman's canon: measured on
 their BlazePose points, an adult's legs (hip -> knee -> ankle) are 1.47-1.58 arm lengths
 (shoulder -> elbow -> wrist) long (5th to 95th percentile of ``sample_shapes``' adults, the
-ankles where the detector puts them; 1.53-1.64 at Anny's COCO ankles), where the triangulated BlazePose points of real people (the
-pose2sim captures of ../shared/realdata) measure 1.37-1.43; Anny's short-legged phenotypes
-are children. A network that learns 3D from 2D only on Anny's bodies learns their legs, and
-reads a real person's shorter legs in the image as legs foreshortened in depth.
+ankles where the detector puts them; 1.53-1.64 at Anny's COCO ankles), where the triangulated
+BlazePose points of real people (the pose2sim captures of ../shared/realdata) measure 1.37-1.43;
+Anny's short-legged phenotypes are children. A network that learns 3D from 2D only on Anny's
+bodies learns their legs, and reads a real person's shorter legs in the image as legs
+foreshortened in depth.
 
 ``scale_limbs`` changes the lengths of the thighs, shins, upper arms and forearms of posed
 landmarks along their own directions, moving every point further down the chain with them, so
